@@ -1,0 +1,3 @@
+from mycrmd.cli import main
+
+raise SystemExit(main())

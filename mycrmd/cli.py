@@ -1,0 +1,111 @@
+"""The `mycrmd` command."""
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+
+from mycrmd import __version__, config
+from mycrmd.daemon import StartupError, open_store, serve
+from mycrmd.embedded_db import EmbeddedServerError
+from mycrmd.jobs import registry
+from mycrmd.jobs.scheduler import Scheduler
+from mycrmd.store.migrate import MigrationError, schema_version
+from mycrmd.store.pool import DatabaseConfigError, DatabaseUnavailable
+
+log = logging.getLogger("mycrmd")
+
+Command = Callable[[config.Config, argparse.Namespace], Awaitable[int]]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    _setup_logging()
+    try:
+        cfg = config.load(config.locate(args.config))
+    except config.ConfigError as exc:
+        print(f"mycrmd: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "check-config":
+        sys.stdout.write(config.render(cfg))
+        return 0
+    try:
+        return asyncio.run(_COMMANDS[args.command](cfg, args))
+    except (
+        StartupError,
+        EmbeddedServerError,
+        MigrationError,
+        DatabaseUnavailable,
+        DatabaseConfigError,
+    ) as exc:
+        print(f"mycrmd: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mycrmd", description="A self-hosted CRM daemon that lives in its mailbox."
+    )
+    parser.add_argument("--version", action="version", version=f"mycrmd {__version__}")
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help="configuration file (default: $MYCRMD_CONFIG, else /etc/mycrmd/mycrmd.toml)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("serve", help="run the daemon: web UI and scheduled jobs")
+    run = sub.add_parser("run", help="run one job now and exit when it is done")
+    run.add_argument("job", choices=[job.name for job in registry.jobs()])
+    sub.add_parser("migrate", help="bring the database's schema up to date")
+    sub.add_parser("check-config", help="print the effective configuration, secrets masked")
+    return parser
+
+
+def _setup_logging() -> None:
+    """stderr for journald: no timestamps under systemd, which adds its own."""
+    under_systemd = bool(os.environ.get("JOURNAL_STREAM"))
+    fmt = "%(levelname)s %(name)s: %(message)s"
+    if not under_systemd:
+        fmt = "%(asctime)s " + fmt
+    logging.basicConfig(level=logging.INFO, format=fmt, stream=sys.stderr)
+
+
+async def _serve(cfg: config.Config, args: argparse.Namespace) -> int:
+    return await serve(cfg)
+
+
+async def _run_job(cfg: config.Config, args: argparse.Namespace) -> int:
+    """One run beside (or without) the daemon; SIGTERM interrupts it cleanly."""
+    task = asyncio.current_task()
+    assert task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    async with open_store(cfg) as pool:
+        scheduler = Scheduler(pool, cfg, registry.jobs())
+        try:
+            result = await scheduler.run_once(args.job, "cli")
+        except asyncio.CancelledError:
+            print(f"mycrmd: {args.job} interrupted", file=sys.stderr)
+            return 143
+    if result is None:
+        print(f"mycrmd: {args.job} did not run (see its log)", file=sys.stderr)
+        return 1
+    print(f"{args.job}: {result.status} {result.summary}")
+    return 0 if result.status != "failed" else 1
+
+
+async def _migrate(cfg: config.Config, args: argparse.Namespace) -> int:
+    async with open_store(cfg) as pool:
+        print(f"schema version {await schema_version(pool)}")
+    return 0
+
+
+_COMMANDS: dict[str, Command] = {
+    "serve": _serve,
+    "run": _run_job,
+    "migrate": _migrate,
+}

@@ -1,0 +1,256 @@
+"""The configuration file: TOML, or the original MyCRM's config.json read as-is.
+
+Everything the web UI must not edit lives here (SPEC R-CF1); what the UI edits lives in the
+database's `config` table (store/settings.py). Errors name the file and the key, in one line.
+"""
+
+import json
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, get_type_hints
+
+DEFAULT_PATH = Path("/etc/mycrmd/mycrmd.toml")
+MASK = "********"
+
+_SECRET = {"secret": True}
+
+
+class ConfigError(Exception):
+    """A configuration problem, worded as the one line the user sees."""
+
+
+def _one_of(*choices: str) -> dict[str, Any]:
+    return {"check": lambda v: None if v in choices else f"must be one of {', '.join(choices)}"}
+
+
+def _matching(pattern: str, hint: str) -> dict[str, Any]:
+    rx = re.compile(pattern)
+    return {"check": lambda v: None if not v or rx.fullmatch(v) else hint}
+
+
+def _between(low: int, high: int) -> dict[str, Any]:
+    return {"check": lambda v: None if low <= v <= high else f"must be between {low} and {high}"}
+
+
+def _secret(default: str = "") -> Any:
+    return field(default=default, metadata=_SECRET)
+
+
+@dataclass(frozen=True)
+class DbConfig:
+    db: str = "mycrm"
+    host: str = ""
+    port: int = field(default=3306, metadata=_between(1, 65535))
+    user: str = "root"
+    passwd: str = _secret()
+    charset: str = "utf8mb4"
+    unix_socket: str = ""
+    buffer_pool_size: str = field(
+        default="", metadata=_matching(r"\d+[KMG]?", 'a size such as "512M" or "2G"')
+    )
+
+    @property
+    def embedded(self) -> bool:
+        """No server named: mycrmd runs its own (embedded_db.py)."""
+        return not self.host and not self.unix_socket
+
+
+@dataclass(frozen=True)
+class MailboxConfig:
+    address: str = ""
+    admin: str = ""
+    exclude: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BackupConfig:
+    sftp: bool = False
+    host: str = ""
+    port: int = field(default=21, metadata=_between(1, 65535))
+    user: str = ""
+    passwd: str = _secret()
+    local_file: str = ""
+    remote_file: str = "/backup/mycrm-%Y%m%d.zip"
+    days_saved: int = field(default=10, metadata=_between(1, 36500))
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    host: str = "127.0.0.1"
+    port: int = field(default=8080, metadata=_between(1, 65535))
+    password_hash: str = _secret()
+
+
+@dataclass(frozen=True)
+class JobsConfig:
+    fetch_interval: int = field(default=15, metadata=_between(1, 10080))
+    backup_at: str = field(
+        default="03:00", metadata=_matching(r"([01]\d|2[0-3]):[0-5]\d", 'a time such as "03:00"')
+    )
+
+
+@dataclass(frozen=True)
+class PathsConfig:
+    state_dir: str = ""
+    log_dir: str = ""
+
+
+@dataclass(frozen=True)
+class VerifyConfig:
+    api_url: str = "https://verify-email.org/home/verify-as-guest/"
+
+
+@dataclass(frozen=True)
+class Config:
+    db: DbConfig = DbConfig()
+    mailbox: MailboxConfig = MailboxConfig()
+    backup: BackupConfig = BackupConfig()
+    web: WebConfig = WebConfig()
+    jobs: JobsConfig = JobsConfig()
+    paths: PathsConfig = PathsConfig()
+    verify: VerifyConfig = VerifyConfig()
+    dump_path: str = ""
+    source: Path | None = None
+
+    @property
+    def state_dir(self) -> Path:
+        return Path(self.paths.state_dir)
+
+    @property
+    def log_dir(self) -> Path:
+        return Path(self.paths.log_dir)
+
+
+_SECTION_TYPES: dict[str, type] = {
+    name: typ
+    for name, typ in get_type_hints(Config).items()
+    if hasattr(typ, "__dataclass_fields__")
+}
+
+
+def locate(cli_path: str | None) -> Path | None:
+    """--config, else $MYCRMD_CONFIG, else /etc/mycrmd/mycrmd.toml if present, else none."""
+    for given in (cli_path, os.environ.get("MYCRMD_CONFIG")):
+        if given:
+            path = Path(given).expanduser()
+            if not path.is_file():
+                raise ConfigError(f"{path}: configuration file not found")
+            return path
+    return DEFAULT_PATH if DEFAULT_PATH.is_file() else None
+
+
+def load(path: Path | None) -> Config:
+    """Read and check a configuration file; None gives the defaults."""
+    raw: dict[str, Any] = {}
+    if path is not None:
+        raw = _read_json(path) if path.suffix == ".json" else _read_toml(path)
+    return _build_config(raw, path)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    """The original config.json: `ftp` is our [backup], `sqldump_path` our dump_path."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path}: not valid JSON: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a JSON object at the top level")
+    renamed = {"ftp": "backup", "sqldump_path": "dump_path"}
+    return {renamed.get(key, key): value for key, value in data.items()}
+
+
+def _build_config(raw: dict[str, Any], path: Path | None) -> Config:
+    where = str(path) if path else "defaults"
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in _SECTION_TYPES:
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}: [{key}] must be a section (a table of keys)")
+            values[key] = _build_section(_SECTION_TYPES[key], value, key, where)
+        elif key == "dump_path":
+            values[key] = _checked(str, value, "dump_path", where)
+        else:
+            raise ConfigError(f"{where}: unknown key {key}")
+    config = Config(**values, source=path)
+    return _with_default_paths(config)
+
+
+def _build_section(cls: type, data: dict[str, Any], section: str, where: str) -> Any:
+    hints = get_type_hints(cls)
+    known = {f.name: f for f in fields(cls)}
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in known:
+            raise ConfigError(f"{where}: unknown key [{section}] {key}")
+        label = f"[{section}] {key}"
+        checked = _checked(hints[key], value, label, where)
+        check = known[key].metadata.get("check")
+        problem = check(checked) if check else None
+        if problem:
+            raise ConfigError(f"{where}: {label} {problem}, got {value!r}")
+        values[key] = checked
+    return cls(**values)
+
+
+def _checked(expected: Any, value: Any, label: str, where: str) -> Any:
+    if expected == tuple[str, ...]:
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return tuple(value)
+        raise ConfigError(f"{where}: {label} must be a list of strings, got {value!r}")
+    # bool is an int in Python; a port of `true` is still a mistake.
+    if isinstance(value, expected) and not (expected is int and isinstance(value, bool)):
+        return value
+    names = {str: "a string", int: "an integer", bool: "true or false"}
+    raise ConfigError(f"{where}: {label} must be {names[expected]}, got {value!r}")
+
+
+def _with_default_paths(config: Config) -> Config:
+    """State and logs go where systemd says (StateDirectory=, LogsDirectory=), else home."""
+    state = config.paths.state_dir or os.environ.get("STATE_DIRECTORY", "").split(":")[0]
+    if not state:
+        state = str(Path.home() / ".local" / "state" / "mycrmd")
+    state_dir = Path(state).expanduser()
+    logs = config.paths.log_dir or os.environ.get("LOGS_DIRECTORY", "").split(":")[0]
+    log_dir = Path(logs).expanduser() if logs else state_dir / "log"
+    paths = PathsConfig(state_dir=str(state_dir), log_dir=str(log_dir))
+    return replace(config, paths=paths)
+
+
+def render(config: Config) -> str:
+    """The effective configuration as TOML, secrets masked (for `mycrmd check-config`)."""
+    lines = [f"# source: {config.source or 'built-in defaults'}"]
+    lines.append(f"dump_path = {_toml_value(config.dump_path)}")
+    for name in _SECTION_TYPES:
+        section = getattr(config, name)
+        lines.append(f"\n[{name}]")
+        for f in fields(section):
+            value = getattr(section, f.name)
+            if f.metadata.get("secret") and value:
+                value = MASK
+            lines.append(f"{f.name} = {_toml_value(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=False)

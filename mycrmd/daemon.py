@@ -1,0 +1,153 @@
+"""The daemon: config → (embedded server) → pool → migrations → web site → scheduler → READY.
+
+Signals only trigger things: SIGUSR1 fetch, SIGUSR2 backup, SIGRTMIN+1 verify, SIGHUP reload
+the configuration file, SIGTERM/SIGINT stop gracefully (jobs interrupted and recorded, the
+pool closed, the embedded server stopped).
+"""
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+from aiohttp import web
+
+from mycrmd import sdnotify
+from mycrmd.config import Config, ConfigError, load, locate
+from mycrmd.embedded_db import EmbeddedServer
+from mycrmd.jobs import registry
+from mycrmd.jobs.scheduler import Scheduler
+from mycrmd.store.migrate import migrate
+from mycrmd.store.pool import Pool, close_pool, create_pool, ping
+from mycrmd.web.app import create_app
+from mycrmd.web.services import Services
+
+log = logging.getLogger("mycrmd")
+
+JOB_SIGNALS = {
+    signal.SIGUSR1: "fetch",
+    signal.SIGUSR2: "backup",
+    signal.SIGRTMIN + 1: "verify",
+}
+_STOP_JOBS_TIMEOUT = 5.0
+_WEB_SHUTDOWN_TIMEOUT = 2.0
+
+
+class StartupError(Exception):
+    """The daemon cannot start; the message is the one line the user sees."""
+
+
+@contextlib.asynccontextmanager
+async def open_store(config: Config) -> AsyncIterator[Pool]:
+    """The pool on a migrated database, with the embedded server around it when configured;
+    for the daemon and for one-shot commands alike."""
+    server = None
+    if config.db.embedded:
+        server = EmbeddedServer(config.state_dir, config.db.buffer_pool_size)
+        await server.start()
+    try:
+        socket = server.socket if server else None
+        pool = await create_pool(config.db, socket, create_database=server is not None)
+        try:
+            await migrate(pool)
+            yield pool
+        finally:
+            await close_pool(pool)
+    finally:
+        if server:
+            await server.stop()
+
+
+async def serve(config: Config) -> int:
+    async with open_store(config) as pool:
+        scheduler = Scheduler(pool, config, registry.jobs())
+        services = Services(pool=pool, scheduler=scheduler, config=config)
+        runner = web.AppRunner(create_app(services), shutdown_timeout=_WEB_SHUTDOWN_TIMEOUT)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, config.web.host, config.web.port)
+            try:
+                await site.start()
+            except OSError as exc:
+                raise StartupError(
+                    f"cannot listen on {config.web.host}:{config.web.port}: {exc.strerror}"
+                ) from None
+            await scheduler.start()
+            stop = asyncio.Event()
+            _install_signals(services, stop)
+            sdnotify.notify("READY=1")
+            log.info("serving %s", _url(config))
+            watchdog = asyncio.create_task(_watchdog(pool), name="watchdog")
+            await stop.wait()
+            log.info("stopping")
+            sdnotify.notify("STOPPING=1")
+            watchdog.cancel()
+            await scheduler.stop(_STOP_JOBS_TIMEOUT)
+        finally:
+            await runner.cleanup()
+    log.info("stopped")
+    return 0
+
+
+def _url(config: Config) -> str:
+    host = config.web.host
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{config.web.port}/"
+
+
+def _install_signals(services: Services, stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    for signum, job in JOB_SIGNALS.items():
+        loop.add_signal_handler(signum, _trigger, services, job)
+    loop.add_signal_handler(signal.SIGHUP, _reload, services)
+
+
+def _trigger(services: Services, job: str) -> None:
+    if job not in services.scheduler.jobs:
+        log.warning("signal: job=%s is not registered", job)
+        return
+    outcome = services.scheduler.trigger(job, "signal")
+    log.info("signal: job=%s %s", job, outcome)
+
+
+def _reload(services: Services) -> None:
+    """Re-read the file; a broken file keeps the running configuration."""
+    old = services.config
+    try:
+        new = load(old.source or locate(None))
+    except ConfigError as exc:
+        log.error("reload failed, keeping the running configuration: %s", exc)
+        return
+    for section in ("db", "paths"):
+        if getattr(new, section) != getattr(old, section):
+            log.warning("reload: [%s] changes take effect after a restart", section)
+    if (new.web.host, new.web.port) != (old.web.host, old.web.port):
+        log.warning("reload: [web] host and port take effect after a restart")
+    web_config = replace(new.web, host=old.web.host, port=old.web.port)
+    new = replace(new, db=old.db, paths=old.paths, web=web_config)
+    services.config = new
+    services.scheduler.config = new
+    log.info("configuration reloaded from %s", new.source or "defaults")
+
+
+async def _watchdog(pool: Pool) -> None:
+    """WATCHDOG=1 only while the database answers, so systemd restarts a stuck daemon.
+
+    Pings start every `period` (half of WatchdogSec) and each may take half of that, so two
+    good pings are never further apart than 1.5 periods.
+    """
+    period = sdnotify.watchdog_period()
+    if period is None:
+        return
+    loop = asyncio.get_running_loop()
+    while True:
+        started = loop.time()
+        with contextlib.suppress(TimeoutError):
+            if await asyncio.wait_for(ping(pool), period / 2):
+                sdnotify.notify("WATCHDOG=1")
+        await asyncio.sleep(max(0.0, started + period - loop.time()))

@@ -1,0 +1,7 @@
+"""The daemon's jobs and their schedules."""
+
+from mycrmd.jobs.scheduler import Job
+
+
+def jobs() -> list[Job]:
+    return []

@@ -1,0 +1,1 @@
+"""All SQL lives here; views and jobs call these functions."""

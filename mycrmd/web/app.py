@@ -1,0 +1,27 @@
+"""The aiohttp application: templates, static files, middlewares and routes."""
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from mycrmd import __version__
+from mycrmd.resources import resource
+from mycrmd.web import api, pages
+from mycrmd.web.errors import error_middleware
+from mycrmd.web.services import SERVICES, Services
+
+
+def create_app(services: Services) -> web.Application:
+    app = web.Application(middlewares=[error_middleware])
+    env = aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(resource("templates")),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.globals["version"] = __version__
+    app[SERVICES] = services
+    app.router.add_static("/static/", resource("static"))
+    api.add_routes(app)
+    pages.add_routes(app)
+    return app

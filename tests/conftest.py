@@ -1,0 +1,82 @@
+"""Real servers for the whole session; a fresh database for every test.
+
+The MariaDB server is started through mycrmd's own embedded_db module, so the suite needs no
+system service and runs anywhere `mariadbd` is installed.
+"""
+
+import itertools
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import aiomysql
+import pytest
+
+from mycrmd.config import Config, DbConfig, PathsConfig
+from mycrmd.embedded_db import EmbeddedServer
+from mycrmd.store.migrate import migrate
+from mycrmd.store.pool import Pool, close_pool, create_pool
+from tests.daemon_process import DaemonFactory
+
+_db_numbers = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def work_dir() -> Iterator[Path]:
+    """A short path: unix socket paths must stay under 108 bytes."""
+    path = Path(tempfile.mkdtemp(prefix="mycrmd-t-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+async def mariadb(work_dir: Path) -> AsyncIterator[EmbeddedServer]:
+    server = EmbeddedServer(work_dir / "db", buffer_pool_size="512M")
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def db_config(mariadb: EmbeddedServer) -> AsyncIterator[DbConfig]:
+    """A database of its own for the test, dropped afterwards."""
+    name = f"t{next(_db_numbers)}"
+    yield DbConfig(db=name, unix_socket=str(mariadb.socket), user="root")
+    conn = await aiomysql.connect(unix_socket=str(mariadb.socket), user="root")
+    try:
+        async with conn.cursor() as cur:
+            await cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+async def raw_pool(db_config: DbConfig) -> AsyncIterator[Pool]:
+    """A pool on the test's empty database (not migrated)."""
+    pool = await create_pool(db_config, create_database=True)
+    yield pool
+    await close_pool(pool)
+
+
+@pytest.fixture
+async def pool(raw_pool: Pool) -> Pool:
+    """A pool on the test's database, migrated to the current schema."""
+    await migrate(raw_pool)
+    return raw_pool
+
+
+@pytest.fixture
+def config(db_config: DbConfig, tmp_path: Path) -> Config:
+    """The configuration a test's daemon or job would see, on the test's database."""
+    paths = PathsConfig(state_dir=str(tmp_path / "state"), log_dir=str(tmp_path / "log"))
+    return replace(Config(), db=db_config, paths=paths)
+
+
+@pytest.fixture
+async def daemons(work_dir: Path) -> AsyncIterator[DaemonFactory]:
+    """Start `mycrmd serve` processes; whatever a test leaves running is stopped."""
+    factory = DaemonFactory(Path(tempfile.mkdtemp(prefix="d-", dir=work_dir)))
+    yield factory
+    await factory.stop_all()

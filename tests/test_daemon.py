@@ -1,0 +1,96 @@
+"""The installed `mycrmd serve` as a real process: the embedded default, systemd's notify
+protocol, health while the database comes and goes, a clean stop, and no server left behind."""
+
+import asyncio
+import signal
+import tempfile
+from pathlib import Path
+
+import aiohttp
+import aiomysql
+
+from mycrmd.embedded_db import EmbeddedServer
+from tests.daemon_process import DaemonFactory, mariadbd_pids
+
+
+async def get_status(url: str) -> int:
+    async with aiohttp.ClientSession() as http, http.get(url) as resp:
+        return resp.status
+
+
+async def test_serve_on_the_embedded_default_then_stop_on_sigterm(daemons: DaemonFactory) -> None:
+    daemon = await daemons.start(notify=True, env={"WATCHDOG_USEC": "400000"})
+    assert await get_status(f"{daemon.url}/healthz") == 200
+    assert (daemon.datadir / "mysql").is_dir(), "the embedded server was initialised"
+    assert len(mariadbd_pids(daemon.datadir)) == 1
+    notes = await daemon.read_notifications("WATCHDOG=1")
+    assert notes[0] == "READY=1", "READY=1 comes first, once the site listens"
+    assert f"serving http://127.0.0.1:{daemon.port}/" in daemon.log()
+    assert await daemon.stop(signal.SIGTERM) == 0
+    await daemon.read_notifications("STOPPING=1")
+    assert mariadbd_pids(daemon.datadir) == []
+    assert "Traceback" not in daemon.log()
+
+
+async def test_sigint_stops_as_gracefully_as_sigterm(daemons: DaemonFactory) -> None:
+    daemon = await daemons.start()
+    assert await daemon.stop(signal.SIGINT) == 0
+    assert mariadbd_pids(daemon.datadir) == []
+
+
+async def test_after_sigkill_no_server_is_left_and_the_next_start_works(
+    daemons: DaemonFactory,
+) -> None:
+    first = await daemons.start()
+    datadir = first.datadir
+    assert await first.stop(signal.SIGKILL) == -signal.SIGKILL
+    second = await daemons.start(state_dir=first.state_dir)
+    assert await get_status(f"{second.url}/healthz") == 200
+    assert len(mariadbd_pids(datadir)) == 1
+    assert await second.stop() == 0
+    assert mariadbd_pids(datadir) == []
+
+
+async def test_health_is_503_while_the_database_is_down_and_recovers(
+    daemons: DaemonFactory, work_dir: Path
+) -> None:
+    server = EmbeddedServer(Path(tempfile.mkdtemp(prefix="h-", dir=work_dir)), "64M")
+    await server.start()
+    conn = await aiomysql.connect(unix_socket=str(server.socket), user="root")
+    async with conn.cursor() as cur:
+        await cur.execute("CREATE DATABASE health")
+    conn.close()
+    try:
+        daemon = await daemons.start(
+            f'[db]\ndb = "health"\nunix_socket = "{server.socket}"\n',
+            notify=True,
+            env={"WATCHDOG_USEC": "300000"},
+        )
+        await server.stop()
+        assert await get_status(f"{daemon.url}/healthz") == 503
+        assert await get_status(f"{daemon.url}/") == 200, "pages that need no data still serve"
+        await asyncio.sleep(0.5)
+        daemon.notifications.clear()
+        await asyncio.sleep(0.5)
+        await server.start()
+        loop = asyncio.get_running_loop()
+        back = loop.time()
+        while await get_status(f"{daemon.url}/healthz") != 200:
+            assert loop.time() - back < 5, "recovered within 5 s of the database's return"
+            await asyncio.sleep(0.1)
+        await daemon.read_notifications("WATCHDOG=1")
+        assert await daemon.stop() == 0
+    finally:
+        await server.stop()
+
+
+async def test_a_missing_database_on_a_configured_server_is_one_clear_line(
+    daemons: DaemonFactory, mariadb: EmbeddedServer
+) -> None:
+    daemon = await daemons.start(
+        f'[db]\ndb = "nowhere"\nunix_socket = "{mariadb.socket}"\n', wait=False
+    )
+    assert await asyncio.wait_for(daemon.proc.wait(), 30) == 1
+    assert daemon.log().strip().splitlines()[-1] == (
+        "mycrmd: cannot use database 'nowhere': Unknown database 'nowhere'"
+    )
