@@ -4,6 +4,7 @@ Everything the web UI must not edit lives here (SPEC R-CF1); what the UI edits l
 database's `config` table (store/settings.py). Errors name the file and the key, in one line.
 """
 
+import ipaddress
 import json
 import os
 import re
@@ -33,6 +34,37 @@ def _matching(pattern: str, hint: str) -> dict[str, Any]:
 
 def _between(low: int, high: int) -> dict[str, Any]:
     return {"check": lambda v: None if low <= v <= high else f"must be between {low} and {high}"}
+
+
+def nameserver_address(text: str) -> tuple[str, int]:
+    """`[verify] nameserver` as (ip, port): "192.0.2.1", "192.0.2.1:5353", "2001:db8::1" or
+    "[2001:db8::1]:5353"."""
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        port = rest.removeprefix(":")
+    elif text.count(":") == 1:
+        host, port = text.split(":")
+    else:
+        host, port = text, ""
+    if not port:
+        return host, 53
+    return host, int(port) if port.isdigit() else -1  # -1: refused by the check below
+
+
+def _nameserver() -> dict[str, Any]:
+    """An IP address with an optional port: the resolver takes no host names."""
+
+    def check(value: str) -> str | None:
+        if not value:
+            return None
+        host, port = nameserver_address(value)
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            return 'must be an IP address, optionally with a port ("192.0.2.53:5353")'
+        return None if 0 < port < 65536 else "has a port that is not a number from 1 to 65535"
+
+    return {"check": check}
 
 
 def _secret(default: str = "") -> Any:
@@ -101,6 +133,8 @@ class PathsConfig:
 @dataclass(frozen=True)
 class VerifyConfig:
     api_url: str = "https://verify-email.org/home/verify-as-guest/"
+    per_run: int = field(default=5, metadata=_between(1, 1000))
+    nameserver: str = field(default="", metadata=_nameserver())
 
 
 @dataclass(frozen=True)

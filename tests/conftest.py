@@ -13,14 +13,21 @@ from pathlib import Path
 
 import aiomysql
 import pytest
+from hypothesis import settings
 
 from mycrmd.config import Config, DbConfig, PathsConfig
 from mycrmd.embedded_db import EmbeddedServer
 from mycrmd.store.migrate import migrate
 from mycrmd.store.pool import Pool, close_pool, create_pool
 from tests.daemon_process import DaemonFactory
+from tests.fake_dns import FakeDns
+from tests.fake_verify_api import FakeVerifyApi
 
 _db_numbers = itertools.count(1)
+
+# No example database in the working tree: each run starts from the same seedless search.
+settings.register_profile("mycrmd", database=None)
+settings.load_profile("mycrmd")
 
 
 @pytest.fixture(scope="session")
@@ -80,3 +87,19 @@ async def daemons(work_dir: Path) -> AsyncIterator[DaemonFactory]:
     factory = DaemonFactory(Path(tempfile.mkdtemp(prefix="d-", dir=work_dir)))
     yield factory
     await factory.stop_all()
+
+
+@pytest.fixture
+async def verify_api() -> AsyncIterator[FakeVerifyApi]:
+    api = FakeVerifyApi()
+    await api.start()
+    yield api
+    await api.stop()
+
+
+@pytest.fixture
+async def fake_dns() -> AsyncIterator[FakeDns]:
+    server = FakeDns()
+    await server.start()
+    yield server
+    server.stop()

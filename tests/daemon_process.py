@@ -12,6 +12,8 @@ from pathlib import Path
 
 import aiohttp
 
+from mycrmd.config import DbConfig
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -61,6 +63,10 @@ class Daemon:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+    def rewrite_config(self, toml: str) -> None:
+        """New file contents for a SIGHUP, keeping this daemon's state_dir and port."""
+        self.config_path.write_text(_with_defaults(toml, self.state_dir, self.port))
 
     def send(self, signum: int) -> None:
         self.proc.send_signal(signum)
@@ -171,3 +177,25 @@ def _with_defaults(toml: str, state_dir: Path, port: int) -> str:
     if "[db]" not in toml:
         extra.append('[db]\nbuffer_pool_size = "128M"\n')
     return toml + "\n" + "\n".join(extra)
+
+
+def db_toml(db_config: DbConfig) -> str:
+    """A [db] section pointing at a test's database on the session's server."""
+    return f'[db]\ndb = "{db_config.db}"\nunix_socket = "{db_config.unix_socket}"\n'
+
+
+async def run_command(config_path: Path, *args: str, within: float = 60.0) -> tuple[int, str]:
+    """`mycrmd --config FILE ARGS...` to completion: exit status and combined output."""
+    proc = await asyncio.create_subprocess_exec(
+        mycrmd_binary(),
+        "--config",
+        str(config_path),
+        *args,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        cwd="/",
+    )
+    output, _ = await asyncio.wait_for(proc.communicate(), within)
+    assert proc.returncode is not None
+    return proc.returncode, output.decode(errors="replace")

@@ -124,6 +124,8 @@ def test_the_original_config_json_is_accepted_as_is(tmp_path: Path) -> None:
         ('[jobs]\nbackup_at = "3am"\n', "[jobs] backup_at a time such as \"03:00\", got '3am'"),
         ("[web]\nport = 70000\n", "[web] port must be between 1 and 65535, got 70000"),
         ("[db\nport = 1\n", "not valid TOML"),
+        ('[verify]\nnameserver = "dns.example"\n', "[verify] nameserver must be an IP address"),
+        ('[verify]\nnameserver = "10.0.0.1:99999"\n', "has a port that is not a number"),
     ],
 )
 def test_a_mistake_gets_one_line_naming_the_key_and_the_file(

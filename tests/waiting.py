@@ -3,10 +3,16 @@
 import asyncio
 import inspect
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 
-async def eventually(check: Callable[[], bool | Awaitable[bool]], within: float = 15.0) -> None:
-    """Until check() is true, polling; fails the test after `within` seconds."""
+async def eventually(
+    check: Callable[[], bool | Awaitable[bool]],
+    within: float = 15.0,
+    describe: Callable[[], Any] | None = None,
+) -> None:
+    """Until check() is true, polling; fails the test after `within` seconds, showing what
+    describe() returns then (awaited if need be)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
     while True:
@@ -15,5 +21,9 @@ async def eventually(check: Callable[[], bool | Awaitable[bool]], within: float 
             outcome = await outcome
         if outcome:
             return
-        assert loop.time() < deadline, f"not reached within {within} s"
+        if loop.time() >= deadline:
+            seen = describe() if describe else None
+            if inspect.isawaitable(seen):
+                seen = await seen
+            raise AssertionError(f"not reached within {within} s; now: {seen}")
         await asyncio.sleep(0.05)

@@ -1,7 +1,12 @@
 """The daemon's jobs and their schedules."""
 
-from mycrmd.jobs.scheduler import Job
+from datetime import timedelta
+
+from mycrmd.jobs.scheduler import Job, every
+from mycrmd.jobs.verify import VerifyJob
 
 
 def jobs() -> list[Job]:
-    return []
+    return [
+        Job("verify", VerifyJob().run, every(lambda config: timedelta(hours=1))),
+    ]

@@ -1,0 +1,26 @@
+"""JSON as the API writes it: dates as "YYYY-MM-DD HH:MM:SS", Chinese unescaped."""
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from functools import partial
+from typing import Any
+
+from aiohttp import web
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+dumps = partial(json.dumps, ensure_ascii=False, default=_default)
+
+
+def respond(data: Any, status: int = 200) -> web.Response:
+    return web.json_response(data, status=status, dumps=dumps)
