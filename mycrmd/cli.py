@@ -7,12 +7,17 @@ import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
 
 from mycrmd import __version__, config
 from mycrmd.daemon import StartupError, open_store, serve
 from mycrmd.embedded_db import EmbeddedServerError
 from mycrmd.jobs import registry
+from mycrmd.jobs.backup import restore
+from mycrmd.jobs.dump import DumpError
 from mycrmd.jobs.scheduler import Scheduler
+from mycrmd.store import databases
 from mycrmd.store.migrate import MigrationError, schema_version
 from mycrmd.store.pool import DatabaseConfigError, DatabaseUnavailable
 
@@ -40,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         MigrationError,
         DatabaseUnavailable,
         DatabaseConfigError,
+        DumpError,
     ) as exc:
         print(f"mycrmd: {exc}", file=sys.stderr)
         return 1
@@ -62,6 +68,20 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run one job now and exit when it is done")
     run.add_argument("job", choices=[job.name for job in registry.jobs()])
     sub.add_parser("migrate", help="bring the database's schema up to date")
+    restore_cmd = sub.add_parser(
+        "restore", help="load a backup zip into a database and print its row counts"
+    )
+    restore_cmd.add_argument("file", type=Path, help="a backup made by mycrmd (FILE.zip)")
+    restore_cmd.add_argument(
+        "--into",
+        metavar="DB",
+        help="the database to load it into (default: a new one, <db>_restore_<date>_<time>)",
+    )
+    restore_cmd.add_argument(
+        "--replace",
+        action="store_true",
+        help="load into a database that already has tables, replacing them",
+    )
     sub.add_parser("check-config", help="print the effective configuration, secrets masked")
     return parser
 
@@ -104,8 +124,25 @@ async def _migrate(cfg: config.Config, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _restore(cfg: config.Config, args: argparse.Namespace) -> int:
+    into = args.into or f"{cfg.db.db}_restore_{datetime.now():%Y%m%d_%H%M%S}"
+    async with open_store(cfg) as pool:
+        if not args.replace and await databases.has_tables(pool, into):
+            print(
+                f"mycrmd: database {into} already has tables; add --replace to replace them",
+                file=sys.stderr,
+            )
+            return 1
+        report = await restore(cfg, pool, args.file, into)
+    print(f"restored {args.file} into database {into}:")
+    for table, count in report.counts.items():
+        print(f"  {table:<20} {count:>10} rows")
+    return 0
+
+
 _COMMANDS: dict[str, Command] = {
     "serve": _serve,
     "run": _run_job,
     "migrate": _migrate,
+    "restore": _restore,
 }

@@ -107,6 +107,12 @@ class BackupConfig:
     local_file: str = ""
     remote_file: str = "/backup/mycrm-%Y%m%d.zip"
     days_saved: int = field(default=10, metadata=_between(1, 36500))
+    known_hosts: str = ""
+    host_key: str = field(
+        default="", metadata=_matching(r"SHA256:[A-Za-z0-9+/]{43}=?", 'a fingerprint "SHA256:…"')
+    )
+    ftps: bool = False
+    verify: bool = True
 
 
 @dataclass(frozen=True)
@@ -254,7 +260,8 @@ def _checked(expected: Any, value: Any, label: str, where: str) -> Any:
 
 
 def _with_default_paths(config: Config) -> Config:
-    """State and logs go where systemd says (StateDirectory=, LogsDirectory=), else home."""
+    """State and logs go where systemd says (StateDirectory=, LogsDirectory=), else home;
+    "~" in file names is the user's home."""
     state = config.paths.state_dir or os.environ.get("STATE_DIRECTORY", "").split(":")[0]
     if not state:
         state = str(Path.home() / ".local" / "state" / "mycrmd")
@@ -262,7 +269,16 @@ def _with_default_paths(config: Config) -> Config:
     logs = config.paths.log_dir or os.environ.get("LOGS_DIRECTORY", "").split(":")[0]
     log_dir = Path(logs).expanduser() if logs else state_dir / "log"
     paths = PathsConfig(state_dir=str(state_dir), log_dir=str(log_dir))
-    return replace(config, paths=paths)
+    backup = replace(
+        config.backup,
+        local_file=_expanded(config.backup.local_file),
+        known_hosts=_expanded(config.backup.known_hosts),
+    )
+    return replace(config, paths=paths, backup=backup)
+
+
+def _expanded(path: str) -> str:
+    return str(Path(path).expanduser()) if path else ""
 
 
 def render(config: Config) -> str:

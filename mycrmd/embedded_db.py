@@ -45,6 +45,11 @@ def find_program(*names: str) -> str | None:
     return None
 
 
+def socket_path(state_dir: Path) -> Path:
+    """Where the embedded server of a state directory listens, for other programs too."""
+    return state_dir / "mariadb" / "mariadb.sock"
+
+
 def default_buffer_pool() -> str:
     """A quarter of the machine's memory, between 128 MiB and 2 GiB.
 
@@ -84,7 +89,7 @@ class EmbeddedServer:
     def __init__(self, state_dir: Path, buffer_pool_size: str = "") -> None:
         self.base = state_dir / "mariadb"
         self.datadir = self.base / "data"
-        self.socket = self.base / "mariadb.sock"
+        self.socket = socket_path(state_dir)
         self.buffer_pool_size = buffer_pool_size or default_buffer_pool()
         self._owner_file = self.base / "owner"
         self._error_log = self.base / "error.log"

@@ -2,11 +2,13 @@
 
 from datetime import timedelta
 
-from mycrmd.jobs.scheduler import Job, every
+from mycrmd.jobs.backup import BackupJob
+from mycrmd.jobs.scheduler import Job, daily, every
 from mycrmd.jobs.verify import VerifyJob
 
 
 def jobs() -> list[Job]:
     return [
         Job("verify", VerifyJob().run, every(lambda config: timedelta(hours=1))),
+        Job("backup", BackupJob().run, daily(lambda config: config.jobs.backup_at)),
     ]

@@ -163,7 +163,7 @@ async def transaction(pool: Pool) -> AsyncIterator[aiomysql.DictCursor]:
             raise
 
 
-async def fetch_all(pool: Pool, sql: str, args: Args = ()) -> list[Row]:
+async def fetch_all(pool: Pool, sql: str, args: Args | None = None) -> list[Row]:
     try:
         return await _fetch_all_once(pool, sql, args)
     except DatabaseUnavailable:
@@ -171,29 +171,29 @@ async def fetch_all(pool: Pool, sql: str, args: Args = ()) -> list[Row]:
         return await _fetch_all_once(pool, sql, args)
 
 
-async def _fetch_all_once(pool: Pool, sql: str, args: Args) -> list[Row]:
+async def _fetch_all_once(pool: Pool, sql: str, args: Args | None) -> list[Row]:
     async with connection(pool) as conn, conn.cursor(aiomysql.DictCursor) as cur:
         await cur.execute(sql, args)
         return list(await cur.fetchall())
 
 
-async def fetch_one(pool: Pool, sql: str, args: Args = ()) -> Row | None:
+async def fetch_one(pool: Pool, sql: str, args: Args | None = None) -> Row | None:
     rows = await fetch_all(pool, sql, args)
     return rows[0] if rows else None
 
 
-async def fetch_value(pool: Pool, sql: str, args: Args = ()) -> Any:
+async def fetch_value(pool: Pool, sql: str, args: Args | None = None) -> Any:
     row = await fetch_one(pool, sql, args)
     return next(iter(row.values())) if row else None
 
 
-async def execute(pool: Pool, sql: str, args: Args = ()) -> int:
+async def execute(pool: Pool, sql: str, args: Args | None = None) -> int:
     """One statement in autocommit; returns the affected row count."""
     async with connection(pool) as conn, conn.cursor() as cur:
         return await cur.execute(sql, args)
 
 
-async def insert(pool: Pool, sql: str, args: Args = ()) -> int:
+async def insert(pool: Pool, sql: str, args: Args | None = None) -> int:
     """One INSERT in autocommit; returns the new row's id."""
     async with connection(pool) as conn, conn.cursor() as cur:
         await cur.execute(sql, args)
