@@ -95,6 +95,8 @@ class MailboxConfig:
     address: str = ""
     admin: str = ""
     exclude: tuple[str, ...] = ()
+    security: str = field(default="ssl", metadata=_one_of("ssl", "starttls", "plain"))
+    ca_file: str = ""
 
 
 @dataclass(frozen=True)
@@ -274,7 +276,8 @@ def _with_default_paths(config: Config) -> Config:
         local_file=_expanded(config.backup.local_file),
         known_hosts=_expanded(config.backup.known_hosts),
     )
-    return replace(config, paths=paths, backup=backup)
+    mailbox = replace(config.mailbox, ca_file=_expanded(config.mailbox.ca_file))
+    return replace(config, paths=paths, backup=backup, mailbox=mailbox)
 
 
 def _expanded(path: str) -> str:

@@ -19,7 +19,9 @@ from mycrmd.config import Config, DbConfig, PathsConfig
 from mycrmd.embedded_db import EmbeddedServer
 from mycrmd.store.migrate import migrate
 from mycrmd.store.pool import Pool, close_pool, create_pool
+from tests.certs import ServerCertificate, make_certificate
 from tests.daemon_process import DaemonFactory
+from tests.dovecot import Dovecot, MailUser
 from tests.fake_dns import FakeDns
 from tests.fake_verify_api import FakeVerifyApi
 
@@ -32,8 +34,10 @@ settings.load_profile("mycrmd")
 
 @pytest.fixture(scope="session")
 def work_dir() -> Iterator[Path]:
-    """A short path: unix socket paths must stay under 108 bytes."""
+    """A short path: unix socket paths must stay under 108 bytes. Traversable by others, so the
+    test Dovecot's own users reach their files; what must be private has its own 0700 folder."""
     path = Path(tempfile.mkdtemp(prefix="mycrmd-t-"))
+    path.chmod(0o711)
     yield path
     shutil.rmtree(path, ignore_errors=True)
 
@@ -103,3 +107,22 @@ async def fake_dns() -> AsyncIterator[FakeDns]:
     await server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def certificate(work_dir: Path) -> ServerCertificate:
+    return make_certificate(work_dir / "tls")
+
+
+@pytest.fixture(scope="session")
+async def dovecot(work_dir: Path, certificate: ServerCertificate) -> AsyncIterator[Dovecot]:
+    server = Dovecot(work_dir / "dovecot", certificate)
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+def mail_user(dovecot: Dovecot) -> MailUser:
+    """A new, empty mailbox on the session's Dovecot."""
+    return dovecot.add_user()

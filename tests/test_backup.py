@@ -18,7 +18,7 @@ from mycrmd.jobs.backup import BackupJob, date_in_name, name_pattern
 from mycrmd.jobs.scheduler import Job, JobResult, Scheduler, every
 from mycrmd.store.migrate import migrate
 from mycrmd.store.pool import Pool, execute, fetch_all
-from tests.certs import ServerCertificate, make_certificate
+from tests.certs import ServerCertificate
 from tests.daemon_process import db_toml, run_command
 from tests.file_servers import PASSWORD, USER, FtpServer, SftpServer
 
@@ -458,11 +458,6 @@ async def test_restoring_something_that_is_not_a_backup_is_one_clear_line(
     assert code == 1
     assert output.strip().splitlines()[-1].startswith(f"mycrmd: {bogus} is not a readable zip file")
     await execute(pool, "DROP DATABASE IF EXISTS x_bogus")
-
-
-@pytest.fixture
-def certificate(tmp_path: Path) -> ServerCertificate:
-    return make_certificate(tmp_path / "tls")
 
 
 async def test_ftps_uploads_over_explicit_tls(

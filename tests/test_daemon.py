@@ -9,8 +9,11 @@ from pathlib import Path
 import aiohttp
 import aiomysql
 
+from mycrmd.config import DbConfig
 from mycrmd.embedded_db import EmbeddedServer
-from tests.daemon_process import DaemonFactory, mariadbd_pids
+from mycrmd.store.pool import Pool, fetch_all
+from tests.daemon_process import DaemonFactory, db_toml, mariadbd_pids
+from tests.waiting import eventually
 
 
 async def get_status(url: str) -> int:
@@ -94,3 +97,34 @@ async def test_a_missing_database_on_a_configured_server_is_one_clear_line(
     assert daemon.log().strip().splitlines()[-1] == (
         "mycrmd: cannot use database 'nowhere': Unknown database 'nowhere'"
     )
+
+
+async def test_each_job_signal_records_a_run_of_its_job(
+    daemons: DaemonFactory, pool: Pool, db_config: DbConfig
+) -> None:
+    daemon = await daemons.start(db_toml(db_config))
+
+    async def runs_by_signal() -> dict[str, str]:
+        rows = await fetch_all(
+            pool, "SELECT job, status FROM job_runs WHERE `trigger` = 'signal' ORDER BY id"
+        )
+        return {row["job"]: row["status"] for row in rows}
+
+    async def started() -> bool:
+        rows = await fetch_all(pool, "SELECT job FROM job_runs WHERE finished_at IS NOT NULL")
+        return {"fetch", "verify"} <= {row["job"] for row in rows}
+
+    await eventually(started)  # both are due at start; let them finish first
+    for signum in (signal.SIGUSR1, signal.SIGUSR2, signal.SIGRTMIN + 1):
+        daemon.send(signum)
+
+    async def all_recorded() -> bool:
+        recorded = await runs_by_signal()
+        finished = {job for job, status in recorded.items() if status != "running"}
+        return finished == {"fetch", "backup", "verify"}
+
+    await eventually(all_recorded, within=30, describe=runs_by_signal)
+    recorded = await runs_by_signal()
+    assert recorded["fetch"] == "skipped", "no IMAP server set: a skipped run, with its reason"
+    assert recorded["backup"] == "ok" and recorded["verify"] == "ok"
+    assert await daemon.stop() == 0

@@ -3,12 +3,18 @@
 from datetime import timedelta
 
 from mycrmd.jobs.backup import BackupJob
+from mycrmd.jobs.fetch_mail import FetchMailJob
 from mycrmd.jobs.scheduler import Job, daily, every
 from mycrmd.jobs.verify import VerifyJob
 
 
 def jobs() -> list[Job]:
     return [
+        Job(
+            "fetch",
+            FetchMailJob().run,
+            every(lambda config: timedelta(minutes=config.jobs.fetch_interval)),
+        ),
         Job("verify", VerifyJob().run, every(lambda config: timedelta(hours=1))),
         Job("backup", BackupJob().run, daily(lambda config: config.jobs.backup_at)),
     ]

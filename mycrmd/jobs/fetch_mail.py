@@ -1,0 +1,252 @@
+"""The fetch job (SPEC R-JOB3, R-JOB4): new mail from every folder into `messages`.
+
+Incremental: per folder the job remembers UIDVALIDITY and the last UID it saw (mail_folders),
+asks only for newer UIDs, and skips a folder whose STATUS shows nothing new. The first run, or
+a folder whose UIDVALIDITY changed, looks back monitor_mail_days (SEARCH SINCE). Mails are read
+with BODY.PEEK, in a read-only EXAMINE, so the mailbox's flags never change. The same mail in
+two folders is stored once (by Message-ID, else by content). Afterwards old messages are
+deleted from the database (never from the server) and customers' last_contact_date updated.
+"""
+
+import asyncio
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import cast
+
+from mycrmd.config import MailboxConfig
+from mycrmd.jobs.scheduler import JobContext, JobResult
+from mycrmd.mail.imap import (
+    BATCH,
+    FetchedMail,
+    Folder,
+    ImapClient,
+    ImapError,
+    Security,
+    search_date,
+)
+from mycrmd.mail.parse import ParsedMail, parse_mail
+from mycrmd.store import messages, settings
+from mycrmd.store.messages import FolderState, NewMessage
+
+
+@dataclass(frozen=True)
+class MailServer:
+    host: str
+    port: int
+    user: str
+    password: str
+
+    @property
+    def account(self) -> str:
+        """Sync state belongs to one account: another server or user starts afresh."""
+        return f"{self.user}@{self.host}:{self.port}"
+
+
+@dataclass
+class _Tally:
+    counts: Counter[str] = field(default_factory=Counter)
+    errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, object]:
+        keys = ("folders", "new", "duplicate", "bounces", "invalidated", "skipped")
+        summary: dict[str, object] = {key: self.counts[key] for key in keys}
+        if self.errors:
+            summary["errors"] = self.errors
+        return summary
+
+
+def classify(mail: ParsedMail, mailbox: MailboxConfig) -> str:
+    """SPEC R-JOB3: the admin's display name or a bounce → system; from our own address →
+    sendto (we wrote it); anything else → receive."""
+    if mailbox.admin and mail.sender_name == mailbox.admin:
+        return "system"
+    if mail.bounce is not None:
+        return "system"
+    if mailbox.address and mail.sender_address.lower() == mailbox.address.lower():
+        return "sendto"
+    return "receive"
+
+
+def to_record(mail: ParsedMail, mailbox: MailboxConfig) -> NewMessage:
+    addresses = [mail.sender_address, *mail.recipients]
+    dead: tuple[str, ...] = ()
+    reason = ""
+    if mail.bounce is not None:
+        addresses += mail.bounce.addresses
+        if mail.bounce.address_is_dead:
+            dead, reason = mail.bounce.addresses, mail.bounce.reason
+    unique = {address.lower(): address for address in addresses if address}
+    return NewMessage(
+        dedupe_key=mail.dedupe_key,
+        sender=mail.sender_name or mail.sender_address,
+        date=mail.date,
+        type=classify(mail, mailbox),
+        subject=mail.subject,
+        content=mail.html,
+        addresses=tuple(unique.values()),
+        dead_addresses=dead,
+        bounce_reason=reason,
+    )
+
+
+def excluded(folder: Folder, mailbox: MailboxConfig) -> bool:
+    """`exclude` holds names as the server lists them; MyCRM's config.json quoted them."""
+    names = {name.strip().strip('"') for name in mailbox.exclude}
+    return folder.name in names or folder.wire in names
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    uid: int
+    record: NewMessage | None
+    bounce: bool = False
+    problem: str = ""
+
+
+def _parse_batch(fetched: Sequence[FetchedMail], mailbox: MailboxConfig) -> list[_Parsed]:
+    """Runs in a thread: parsing and sanitising are CPU work."""
+    results = []
+    for mail in fetched:
+        try:
+            parsed = parse_mail(mail.raw, mail.internaldate)
+        except Exception as exc:  # one strange mail must not stop the run
+            results.append(_Parsed(mail.uid, None, problem=f"{type(exc).__name__}: {exc}"))
+            continue
+        results.append(_Parsed(mail.uid, to_record(parsed, mailbox), parsed.bounce is not None))
+    return results
+
+
+class FetchMailJob:
+    async def run(self, ctx: JobContext) -> JobResult:
+        values = await settings.load(ctx.pool)
+        server = _server(values)
+        if server is None:
+            reason = "no IMAP server or account set (设置 → 参数设置)"
+            ctx.log.info("skipped: %s", reason)
+            return JobResult("skipped", {"reason": reason})
+        since = date.today() - timedelta(days=_days(values.get("monitor_mail_days"), 10))
+        keep_days = _days(values.get("mail_reserved_days"), 365)
+        mailbox = ctx.config.mailbox
+        tally = _Tally()
+        try:
+            security = cast(Security, mailbox.security)  # checked when the config was read
+            client = await ImapClient.connect(server.host, server.port, security, mailbox.ca_file)
+            try:
+                await client.login(server.user, server.password)
+                ctx.log.info(
+                    "connected to %s:%d (%s) as %s", server.host, server.port, security, server.user
+                )
+                await _Run(ctx, client, server, since, tally).sync()
+            finally:
+                await client.logout()
+        except ImapError as exc:
+            ctx.log.error("failed: %s", exc)
+            return JobResult("failed", {**tally.summary(), "error": str(exc)})
+        deleted = await messages.delete_older_than(ctx.pool, keep_days)
+        updated = await messages.update_last_contact(ctx.pool)
+        ctx.log.info(
+            "retention: deleted %d message(s) older than %d days; last contact updated for %d "
+            "customer(s)",
+            deleted,
+            keep_days,
+            updated,
+        )
+        return JobResult("ok", {**tally.summary(), "deleted": deleted, "contacts": updated})
+
+
+@dataclass
+class _Run:
+    ctx: JobContext
+    client: ImapClient
+    server: MailServer
+    since: date
+    tally: _Tally
+
+    async def sync(self) -> None:
+        states = await messages.folder_states(self.ctx.pool, self.server.account)
+        for folder in await self.client.folders():
+            if not folder.selectable:
+                continue
+            if excluded(folder, self.ctx.config.mailbox):
+                self.ctx.log.info("folder=%s excluded", folder.name)
+                continue
+            self.tally.counts["folders"] += 1
+            try:
+                await self.sync_folder(folder, states.get(folder.wire))
+            except ImapError as exc:
+                if exc.lost:
+                    raise
+                # One failing folder is skipped; the others still sync.
+                self.ctx.log.error("folder=%s error=%s", folder.name, exc)
+                self.tally.errors.append(f"{folder.name}: {exc}")
+
+    async def sync_folder(self, folder: Folder, known: FolderState | None) -> None:
+        status = await self.client.status(folder)
+        unchanged = known is not None and known.uidvalidity == status.uidvalidity
+        if unchanged and known is not None and status.uidnext - 1 <= known.last_uid:
+            return  # nothing new: one STATUS, no EXAMINE
+        opened = await self.client.examine(folder)
+        uidvalidity = opened.uidvalidity or status.uidvalidity
+        newest = max(opened.uidnext, status.uidnext) - 1
+        since = search_date(self.since)
+        if known is not None and known.uidvalidity == uidvalidity:
+            uids = await self.client.uid_search(f"UID {known.last_uid + 1}:*", "SINCE", since)
+            uids = [uid for uid in uids if uid > known.last_uid]  # "n:*" matches the last mail
+        else:
+            if known is not None:
+                self.ctx.log.warning("folder=%s UIDVALIDITY changed: rescanning", folder.name)
+            uids = await self.client.uid_search("SINCE", since)
+        found: Counter[str] = Counter()
+        for start in range(0, len(uids), BATCH):
+            batch = uids[start : start + BATCH]
+            await self._store(folder, FolderState(uidvalidity, max(batch)), batch, found)
+        end = FolderState(uidvalidity, max([newest, *uids]))
+        await messages.save_folder_state(self.ctx.pool, self.server.account, folder.wire, end)
+        self.tally.counts.update(found)
+        self.ctx.log.info(
+            "folder=%s new=%d duplicate=%d bounces=%d skipped=%d",
+            folder.name,
+            found["new"],
+            found["duplicate"],
+            found["bounces"],
+            found["skipped"],
+        )
+
+    async def _store(
+        self, folder: Folder, position: FolderState, batch: list[int], found: Counter[str]
+    ) -> None:
+        fetched = await self.client.fetch(batch)
+        parsed = await asyncio.to_thread(_parse_batch, fetched, self.ctx.config.mailbox)
+        records = []
+        for item in parsed:
+            if item.record is None:
+                found["skipped"] += 1
+                self.ctx.log.warning(
+                    "folder=%s uid=%d skipped: %s", folder.name, item.uid, item.problem
+                )
+                continue
+            records.append(item.record)
+            found["bounces"] += item.bounce
+        saved = await messages.save_batch(
+            self.ctx.pool, self.server.account, folder.wire, position, records
+        )
+        found["new"] += saved.new
+        found["duplicate"] += saved.duplicate
+        found["invalidated"] += saved.invalidated
+
+
+def _server(values: dict[str, str]) -> MailServer | None:
+    host = values.get("mail_host", "").strip()
+    user = values.get("mail_username", "").strip()
+    if not host or not user:
+        return None
+    port = values.get("mail_port", "993").strip()
+    return MailServer(
+        host, int(port) if port.isdigit() else 993, user, values.get("mail_password", "")
+    )
+
+
+def _days(value: str | None, default: int) -> int:
+    return int(value) if value and value.strip().isdigit() and int(value) > 0 else default

@@ -1,0 +1,1 @@
+"""Mail: the IMAP client, parsing, sanitising and bounce recognition."""

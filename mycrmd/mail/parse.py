@@ -1,0 +1,118 @@
+"""A raw mail (RFC 5322) as the record the mail job stores: sender, recipients, date, subject,
+sanitised HTML, and what identifies it across folders. Attachments and inline images are never
+kept; dates in odd formats, or none, fall back to the server's arrival time.
+"""
+
+import email
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email import policy
+from email.message import Message
+from email.utils import getaddresses, parsedate_to_datetime
+
+from mycrmd.mail.bounce import Bounce, detect_bounce
+from mycrmd.mail.mime import body_parts, decode_header_value, part_text, raw_header, raw_headers
+from mycrmd.mail.sanitize import clean_html, text_to_html
+
+
+@dataclass(frozen=True)
+class ParsedMail:
+    message_id: str
+    dedupe_key: bytes
+    sender_name: str
+    sender_address: str
+    recipients: tuple[str, ...]  # To, Cc, Bcc
+    date: datetime  # local time, naive (DESIGN.md)
+    subject: str
+    html: str
+    bounce: Bounce | None
+
+
+def parse_mail(raw: bytes, internaldate: datetime | None) -> ParsedMail:
+    msg = email.message_from_bytes(raw, policy=policy.compat32)
+    sender_name, sender_address = _first_address(raw_headers(msg, "From"))
+    recipients: list[str] = []
+    for header in ("To", "Cc", "Bcc"):
+        for _, address in _addresses(raw_headers(msg, header)):
+            if address not in recipients:
+                recipients.append(address)
+    message_id = _message_id(raw_header(msg, "Message-ID"))
+    key_source = f"id:{message_id}".encode() if message_id else b"raw:" + raw
+    return ParsedMail(
+        message_id=message_id,
+        dedupe_key=hashlib.sha256(key_source).digest(),
+        sender_name=sender_name,
+        sender_address=sender_address,
+        recipients=tuple(recipients),
+        date=_date(raw_header(msg, "Date"), internaldate),
+        subject=decode_header_value(raw_header(msg, "Subject")),
+        html=_body_html(msg),
+        bounce=detect_bounce(msg, sender_address),
+    )
+
+
+def _addresses(values: list[str]) -> list[tuple[str, str]]:
+    """(display name, address) pairs; names decoded after splitting, since an encoded name
+    may hide a comma."""
+    pairs = []
+    for name, address in getaddresses(values):
+        address = decode_header_value(address).strip().strip("<>")
+        if "@" in address:
+            pairs.append((decode_header_value(name).strip('"'), address))
+    return pairs
+
+
+def _first_address(values: list[str]) -> tuple[str, str]:
+    """The sender; a From without an address still gives its name."""
+    pairs = _addresses(values)
+    if pairs:
+        return pairs[0]
+    return (decode_header_value(values[0]) if values else ""), ""
+
+
+def _message_id(value: str) -> str:
+    found = re.search(r"<([^<>\s]+)>", value)
+    return found.group(1) if found else value.strip()
+
+
+def _date(value: str, internaldate: datetime | None) -> datetime:
+    """The Date header in local time; INTERNALDATE when it is missing, unreadable or absurd."""
+    arrived = _local(internaldate) if internaldate else datetime.now().replace(microsecond=0)
+    parsed: datetime | None = None
+    if value:
+        cleaned = re.sub(r"\([^)]*\)", "", decode_header_value(value)).strip()
+        try:
+            parsed = parsedate_to_datetime(cleaned)
+        except (TypeError, ValueError, IndexError):
+            parsed = None
+    if parsed is None:
+        return arrived
+    local = _local(parsed)
+    if local.year < 1990 or local > arrived + timedelta(days=2):
+        return arrived
+    return local
+
+
+def _local(moment: datetime) -> datetime:
+    if moment.tzinfo is not None:
+        moment = moment.astimezone()
+    return moment.replace(tzinfo=None, microsecond=0)
+
+
+def _body_html(msg: Message) -> str:
+    """The first HTML part, else the first text part as HTML; never an attachment, never a
+    part of a mail quoted inside this one."""
+    html = plain = None
+    for part in body_parts(msg):
+        kind = part.get_content_type()
+        if kind == "text/html" and html is None:
+            html = part
+        elif kind == "text/plain" and plain is None:
+            plain = part
+    if html is not None:
+        return clean_html(part_text(html))
+    if plain is not None:
+        return text_to_html(part_text(plain))
+    return ""

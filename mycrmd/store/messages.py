@@ -1,0 +1,141 @@
+"""Mail in the database: messages, msg_addrs (who may see each message), and the IMAP sync
+state in mail_folders."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import aiomysql
+
+from mycrmd.store.pool import Pool, execute, fetch_all, transaction
+
+_RETENTION_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class FolderState:
+    uidvalidity: int
+    last_uid: int
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    dedupe_key: bytes
+    sender: str
+    date: datetime
+    type: str  # receive | sendto | comment | system
+    subject: str
+    content: str
+    addresses: tuple[str, ...]
+    dead_addresses: tuple[str, ...] = ()  # permanently bounced: those customers become invalid
+    bounce_reason: str = ""
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    new: int
+    duplicate: int
+    invalidated: int
+
+
+async def folder_states(pool: Pool, account: str) -> dict[str, FolderState]:
+    rows = await fetch_all(
+        pool,
+        "SELECT folder, uidvalidity, last_uid FROM mail_folders WHERE account = %s",
+        (account,),
+    )
+    return {row["folder"]: FolderState(row["uidvalidity"], row["last_uid"]) for row in rows}
+
+
+async def save_batch(
+    pool: Pool,
+    account: str,
+    folder: str,
+    state: FolderState,
+    batch: Sequence[NewMessage],
+) -> SaveResult:
+    """A batch of mails and the folder's new position, all or nothing: after a crash the
+    next run neither misses nor repeats a mail, and every stored mail has its addresses.
+    A mail already stored (the same Message-ID, in any folder) is counted, not stored again."""
+    new = duplicate = invalidated = 0
+    async with transaction(pool) as cur:
+        for message in batch:
+            inserted = await cur.execute(
+                # The key goes in as hex: aiomysql 0.3 cannot pass bytes parameters with
+                # PyMySQL 1.2 (aio-libs/aiomysql#1080).
+                "INSERT INTO messages (sender, date, type, subject, content, dedupe_key) "
+                "VALUES (%s, %s, %s, %s, %s, UNHEX(%s)) ON DUPLICATE KEY UPDATE id = id",
+                (
+                    message.sender[:256],
+                    message.date,
+                    message.type,
+                    message.subject[:256],
+                    message.content,
+                    message.dedupe_key.hex(),
+                ),
+            )
+            if not inserted:
+                duplicate += 1
+                continue
+            new += 1
+            message_id = cur.lastrowid
+            await cur.executemany(
+                "INSERT INTO msg_addrs (msg_id, address) VALUES (%s, %s)",
+                [(message_id, address) for address in message.addresses if len(address) <= 256],
+            )
+            for address in message.dead_addresses:
+                invalidated += await cur.execute(
+                    "UPDATE customers SET valid = 0, last_checked_log = %s, "
+                    "last_checked_date = %s WHERE email = %s",
+                    (message.bounce_reason[:256], message.date, address),
+                )
+        await _save_state(cur, account, folder, state)
+    return SaveResult(new, duplicate, invalidated)
+
+
+async def save_folder_state(pool: Pool, account: str, folder: str, state: FolderState) -> None:
+    async with transaction(pool) as cur:
+        await _save_state(cur, account, folder, state)
+
+
+async def _save_state(cur: aiomysql.Cursor, account: str, folder: str, state: FolderState) -> None:
+    await cur.execute(
+        "INSERT INTO mail_folders (account, folder, uidvalidity, last_uid, synced_at) "
+        "VALUES (%s, %s, %s, %s, NOW()) ON DUPLICATE KEY UPDATE uidvalidity = VALUES(uidvalidity), "
+        "last_uid = VALUES(last_uid), synced_at = VALUES(synced_at)",
+        (account, folder, state.uidvalidity, state.last_uid),
+    )
+
+
+async def delete_older_than(pool: Pool, days: int) -> int:
+    """Messages dated more than `days` ago, with their addresses, in bounded batches so the
+    tables are never locked for long. Nothing on the mail server is touched."""
+    cutoff = datetime.now() - timedelta(days=days)
+    deleted = 0
+    while True:
+        rows = await fetch_all(
+            pool,
+            "SELECT id FROM messages WHERE date < %s ORDER BY id LIMIT %s",
+            (cutoff, _RETENTION_BATCH),
+        )
+        ids = [row["id"] for row in rows]
+        if not ids:
+            return deleted
+        marks = ", ".join(["%s"] * len(ids))
+        async with transaction(pool) as cur:
+            await cur.execute(f"DELETE FROM msg_addrs WHERE msg_id IN ({marks})", ids)  # noqa: S608 (placeholders)
+            deleted += await cur.execute(f"DELETE FROM messages WHERE id IN ({marks})", ids)  # noqa: S608 (placeholders)
+
+
+async def update_last_contact(pool: Pool) -> int:
+    """Each customer's last_contact_date becomes its newest `sendto` mail, never moving
+    backwards (SPEC R-JOB4); customers added after their mails were fetched are caught up."""
+    return await execute(
+        pool,
+        "UPDATE customers c JOIN ("
+        "  SELECT a.address, MAX(m.date) AS newest FROM messages m"
+        "  JOIN msg_addrs a ON a.msg_id = m.id WHERE m.type = 'sendto' GROUP BY a.address"
+        ") s ON c.email = s.address "
+        "SET c.last_contact_date = s.newest "
+        "WHERE c.last_contact_date IS NULL OR c.last_contact_date < s.newest",
+    )
