@@ -13,12 +13,19 @@ from pathlib import Path
 
 import aiomysql
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import settings
+from playwright.async_api import Browser
 
 from mycrmd.config import Config, DbConfig, PathsConfig
 from mycrmd.embedded_db import EmbeddedServer
+from mycrmd.jobs import registry
+from mycrmd.jobs.scheduler import Scheduler
 from mycrmd.store.migrate import migrate
 from mycrmd.store.pool import Pool, close_pool, create_pool
+from mycrmd.web.app import create_app
+from mycrmd.web.services import Services
+from tests.browser import UiPage, launch, new_page
 from tests.certs import ServerCertificate, make_certificate
 from tests.daemon_process import DaemonFactory
 from tests.dovecot import Dovecot, MailUser
@@ -126,3 +133,34 @@ async def dovecot(work_dir: Path, certificate: ServerCertificate) -> AsyncIterat
 def mail_user(dovecot: Dovecot) -> MailUser:
     """A new, empty mailbox on the session's Dovecot."""
     return dovecot.add_user()
+
+
+@pytest.fixture
+async def client(pool: Pool, config: Config) -> AsyncIterator[TestClient]:
+    """The web app in this process, on the test's database, its jobs registered not started."""
+    scheduler = Scheduler(pool, config, registry.jobs())
+    app = create_app(Services(pool=pool, scheduler=scheduler, config=config))
+    async with TestClient(TestServer(app)) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    async for launched in launch():
+        yield launched
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Screenshots of every page the UI tests saw, kept with the run's output."""
+    path = tmp_path_factory.getbasetemp() / "screenshots"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+@pytest.fixture
+async def ui(browser: Browser, client: TestClient, screenshots: Path) -> AsyncIterator[UiPage]:
+    page = await new_page(browser, str(client.make_url("")).rstrip("/"), screenshots)
+    yield page
+    await page.context.close()
+    assert page.errors == [], page.errors

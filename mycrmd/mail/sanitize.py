@@ -166,6 +166,42 @@ def clean_html(html: str) -> str:
     )
 
 
+_COMMENT_TAGS = {
+    "a",
+    "b",
+    "blockquote",
+    "br",
+    "div",
+    "em",
+    "font",
+    "i",
+    "li",
+    "ol",
+    "p",
+    "s",
+    "span",
+    "strike",
+    "strong",
+    "u",
+    "ul",
+}
+_COMMENT_ATTRIBUTES = {"a": {"href"}, "font": {"color"}}
+
+
+def clean_comment(html: str) -> str:
+    """A customer's rich-text comment: formatting, lists, links and colour (as <font color>),
+    no style attributes — the page that shows comments forbids inline styles."""
+    return nh3.clean(
+        html,
+        tags=_COMMENT_TAGS,
+        clean_content_tags={"script", "style"},
+        attributes=_COMMENT_ATTRIBUTES,
+        url_schemes=_SCHEMES,
+        link_rel="noopener noreferrer",
+        strip_comments=True,
+    )
+
+
 def text_to_html(text: str) -> str:
     """A plain-text body as HTML that keeps its line breaks."""
     return f'<div style="white-space: pre-wrap">{escape(text)}</div>'

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import aiomysql
 
-from mycrmd.store.pool import Pool, execute, fetch_all, transaction
+from mycrmd.store.pool import Pool, Row, execute, fetch_all, fetch_one, fetch_value, transaction
 
 _RETENTION_BATCH = 1000
 
@@ -139,3 +139,49 @@ async def update_last_contact(pool: Pool) -> int:
         "SET c.last_contact_date = s.newest "
         "WHERE c.last_contact_date IS NULL OR c.last_contact_date < s.newest",
     )
+
+
+_LISTED = "m.id, m.date, m.type, m.sender, m.subject"
+
+
+async def for_address(pool: Pool, address: str, page: int, rows: int) -> tuple[int, list[Row]]:
+    """Messages someone with this address may see (sender, recipient or bounced), newest
+    first."""
+    total = await fetch_value(
+        pool,
+        "SELECT COUNT(DISTINCT msg_id) FROM msg_addrs WHERE address = %s",
+        (address,),
+    )
+    found = await fetch_all(
+        pool,
+        f"SELECT {_LISTED} FROM messages m WHERE m.id IN ("  # noqa: S608 (fixed text)
+        "SELECT msg_id FROM msg_addrs WHERE address = %s"
+        ") ORDER BY m.date DESC, m.id DESC LIMIT %s OFFSET %s",
+        (address, rows, (page - 1) * rows),
+    )
+    return int(total), found
+
+
+async def of_type(pool: Pool, kind: str, page: int, rows: int) -> tuple[int, list[Row]]:
+    total = await fetch_value(pool, "SELECT COUNT(*) FROM messages WHERE type = %s", (kind,))
+    found = await fetch_all(
+        pool,
+        f"SELECT {_LISTED} FROM messages m WHERE m.type = %s "  # noqa: S608 (fixed text)
+        "ORDER BY m.date DESC, m.id DESC LIMIT %s OFFSET %s",
+        (kind, rows, (page - 1) * rows),
+    )
+    return int(total), found
+
+
+async def get(pool: Pool, message_id: int) -> Row | None:
+    found = await fetch_one(
+        pool,
+        "SELECT id, date, type, sender, subject, content FROM messages WHERE id = %s",
+        (message_id,),
+    )
+    if found is not None:
+        rows = await fetch_all(
+            pool, "SELECT address FROM msg_addrs WHERE msg_id = %s ORDER BY id", (message_id,)
+        )
+        found["addresses"] = list(dict.fromkeys(row["address"] for row in rows))
+    return found

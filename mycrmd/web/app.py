@@ -6,13 +6,14 @@ from aiohttp import web
 
 from mycrmd import __version__
 from mycrmd.resources import resource
-from mycrmd.web import api, pages
+from mycrmd.web import api, openapi, pages
 from mycrmd.web.errors import error_middleware
+from mycrmd.web.security import security_headers
 from mycrmd.web.services import SERVICES, Services
 
 
 def create_app(services: Services) -> web.Application:
-    app = web.Application(middlewares=[error_middleware])
+    app = web.Application(middlewares=[security_headers, error_middleware])
     env = aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(resource("templates")),
@@ -23,5 +24,6 @@ def create_app(services: Services) -> web.Application:
     app[SERVICES] = services
     app.router.add_static("/static/", resource("static"))
     api.add_routes(app)
+    openapi.add_routes(app)
     pages.add_routes(app)
     return app

@@ -8,6 +8,9 @@ from typing import Any
 from aiohttp import web
 
 from mycrmd.store.pool import DatabaseUnavailable
+from mycrmd.text import Text, localized
+from mycrmd.web.i18n import request_language
+from mycrmd.web.jsonout import respond
 
 log = logging.getLogger("mycrmd.web")
 
@@ -16,9 +19,15 @@ class ApiError(Exception):
     """A mistake the user can fix, worded for them; `field` names the offending input."""
 
     def __init__(
-        self, status: int, code: str, message: str, *, field: str | None = None, **extra: Any
+        self,
+        status: int,
+        code: str,
+        message: Text | str,
+        *,
+        field: str | None = None,
+        **extra: Any,
     ) -> None:
-        super().__init__(message)
+        super().__init__(localized(message, "en"))
         self.status = status
         self.code = code
         self.message = message
@@ -26,11 +35,11 @@ class ApiError(Exception):
 
 
 def error_response(
-    request: web.Request, status: int, code: str, message: str, **extra: Any
+    request: web.Request, status: int, code: str, message: Text | str, **extra: Any
 ) -> web.Response:
+    message = localized(message, request_language(request))
     if _wants_json(request):
-        body = {"error": {"code": code, "message": message, **extra}}
-        return web.json_response(body, status=status)
+        return respond({"error": {"code": code, "message": message, **extra}}, status=status)
     return web.Response(
         status=status, content_type="text/html", charset="utf-8", text=_html_error(status, message)
     )
@@ -59,7 +68,9 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
         return error_response(request, exc.status, exc.code, exc.message, **exc.extra)
     except DatabaseUnavailable:
         log.warning("database unavailable for %s %s", request.method, request.path)
-        message = "数据库暂时不可用,请稍后再试 (database unavailable)"
+        message = Text(
+            "数据库暂时不可用，请稍后再试", "the database is unavailable; try again soon"
+        )
         return error_response(request, 503, "database_unavailable", message)
     except web.HTTPException as exc:
         if exc.status >= 400 and _wants_json(request):
@@ -67,7 +78,7 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
         raise
     except Exception:
         log.exception("unhandled error in %s %s", request.method, request.path)
-        message = "internal error; see the daemon's log"
+        message = Text("内部错误，请查看服务日志", "internal error; see the daemon's log")
         return error_response(request, 500, "internal_error", message)
 
 

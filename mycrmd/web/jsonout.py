@@ -1,5 +1,6 @@
 """JSON as the API writes it: dates as "YYYY-MM-DD HH:MM:SS", Chinese unescaped."""
 
+import dataclasses
 import json
 from datetime import date, datetime
 from decimal import Decimal
@@ -14,6 +15,8 @@ def _default(value: Any) -> Any:
         return value.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, date):
         return value.isoformat()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")

@@ -1,13 +1,129 @@
-"""HTML pages."""
+"""HTML pages: the UI itself, the statistics and the help (full pages that read without
+JavaScript; the UI's tabs load just their content), and a message's content for its
+sandboxed frame."""
+
+import functools
+import json
+from datetime import date
+from typing import Any
 
 import aiohttp_jinja2
 from aiohttp import web
+from markdown_it import MarkdownIt
+
+from mycrmd import __version__
+from mycrmd.mail.sanitize import clean_html
+from mycrmd.resources import resource
+from mycrmd.store import messages, settings, stats
+from mycrmd.store.customers import COLUMNS
+from mycrmd.store.pool import DatabaseUnavailable
+from mycrmd.text import Text
+from mycrmd.web import charts
+from mycrmd.web.api_settings import THEMES
+from mycrmd.web.errors import ApiError
+from mycrmd.web.i18n import request_language
+from mycrmd.web.params import path_id
+from mycrmd.web.services import SERVICES
+from mycrmd.web.texts import catalog
+
+WEEKS = 20
 
 
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/", show_index_page)
+    app.router.add_get("/stats", show_stats_page)
+    app.router.add_get("/help", show_help_page)
+    app.router.add_get("/messages/{id}/content", show_message_content)
+
+
+async def page_context(request: web.Request) -> dict[str, Any]:
+    """Language, theme and words for any page; defaults when the database is down, so the
+    UI still opens and can say so."""
+    try:
+        values = await settings.load(request.app[SERVICES].pool)
+    except DatabaseUnavailable:
+        values = {}
+    language = request_language(request, values.get("language", "auto"))
+    texts = catalog(language)
+    theme = values.get("theme", "default")
+    return {
+        "lang": language,
+        "theme": theme if theme in THEMES else "default",
+        "t": texts.__getitem__,
+        "texts_json": json.dumps(texts, ensure_ascii=False),
+        "version": __version__,
+    }
 
 
 @aiohttp_jinja2.template("index.html")
-async def show_index_page(request: web.Request) -> dict[str, object]:
-    return {}
+async def show_index_page(request: web.Request) -> dict[str, Any]:
+    context = await page_context(request)
+    t = context["t"]
+    context["columns"] = [(name, t(f"column.{name}")) for name in COLUMNS]
+    context["themes"] = THEMES
+    return context
+
+
+async def show_stats_page(request: web.Request) -> web.Response:
+    """Customers by importance and validity, mail per week (SPEC R-ST1), as inline SVG."""
+    context = await page_context(request)
+    t = context["t"]
+    pool = request.app[SERVICES].pool
+    valid_names = {v: t(f"valid.{v}") for v in range(3)}
+    context["charts"] = [
+        charts.importance_chart(
+            await stats.customers_by_importance(pool),
+            t("stats.importance"),
+            valid_names,
+            t("stats.level"),
+        ),
+        charts.weekly_chart(
+            await stats.mails_per_week(pool, WEEKS, date.today()),
+            t("stats.weekly"),
+            {"sendto": t("msg.type.sendto"), "receive": t("msg.type.receive")},
+        ),
+    ]
+    name = "partials/stats.html" if request.query.get("part") == "content" else "stats.html"
+    return aiohttp_jinja2.render_template(name, request, context)
+
+
+async def show_help_page(request: web.Request) -> web.Response:
+    """The project's README, rendered (SPEC R-UI1 帮助)."""
+    context = await page_context(request)
+    context["readme"] = readme_html()
+    name = "partials/help.html" if request.query.get("part") == "content" else "help.html"
+    return aiohttp_jinja2.render_template(name, request, context)
+
+
+@functools.cache
+def readme_html() -> str:
+    markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
+    return clean_html(markdown.render(resource("README.md").read_text(encoding="utf-8")))
+
+
+async def show_message_content(request: web.Request) -> web.Response:
+    """A message's (sanitised) HTML as a document of its own, for a sandboxed frame: no
+    script at all, and remote images only when the user asked for them (?images=1)."""
+    found = await messages.get(request.app[SERVICES].pool, path_id(request))
+    if found is None:
+        raise ApiError(404, "not_found", Text("没有此消息", "no such message"))
+    images = "img-src data: https: http:" if request.query.get("images") == "1" else "img-src data:"
+    policy = (
+        f"default-src 'none'; style-src 'unsafe-inline'; {images}; font-src data:; "
+        "form-action 'none'; base-uri 'none'; frame-ancestors 'self'; "
+        "sandbox allow-popups allow-popups-to-escape-sandbox"
+    )
+    body = (
+        '<!doctype html><html><head><meta charset="utf-8"><base target="_blank">'
+        f"<title>{found['id']}</title></head><body>{found['content'] or ''}</body></html>"
+    )
+    return web.Response(
+        text=body,
+        content_type="text/html",
+        charset="utf-8",
+        headers={
+            "Content-Security-Policy": policy,
+            "Cache-Control": "no-store",
+            "X-Frame-Options": "SAMEORIGIN",
+        },
+    )

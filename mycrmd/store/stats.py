@@ -1,0 +1,46 @@
+"""Figures for the statistics tab (SPEC R-ST1), zero-filled so charts have every bar."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from mycrmd.store.pool import Pool, fetch_all
+
+
+async def customers_by_importance(pool: Pool) -> list[dict[str, int]]:
+    """Customers per importance (0-5) and validity (0-2), every pair listed."""
+    rows = await fetch_all(
+        pool,
+        "SELECT importance, valid, COUNT(*) AS n FROM customers GROUP BY importance, valid",
+    )
+    counts = {(int(row["importance"] or 0), int(row["valid"] or 0)): int(row["n"]) for row in rows}
+    return [
+        {"importance": importance, "valid": valid, "count": counts.get((importance, valid), 0)}
+        for importance in range(6)
+        for valid in range(3)
+    ]
+
+
+@dataclass(frozen=True)
+class WeekOfMail:
+    week: date  # its Monday
+    sendto: int
+    receive: int
+
+
+async def mails_per_week(pool: Pool, weeks: int, today: date) -> list[WeekOfMail]:
+    """Mails sent and received per week (from Monday), the last `weeks` weeks including
+    this one, oldest first."""
+    this_monday = today - timedelta(days=today.weekday())
+    mondays = [this_monday - timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
+    rows = await fetch_all(
+        pool,
+        "SELECT DATE(date - INTERVAL WEEKDAY(date) DAY) AS week, type, COUNT(*) AS n "
+        "FROM messages WHERE type IN ('sendto', 'receive') AND date >= %s "
+        "GROUP BY week, type",
+        (mondays[0],),
+    )
+    counts = {(row["week"], row["type"]): int(row["n"]) for row in rows}
+    return [
+        WeekOfMail(monday, counts.get((monday, "sendto"), 0), counts.get((monday, "receive"), 0))
+        for monday in mondays
+    ]

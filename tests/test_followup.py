@@ -1,0 +1,171 @@
+"""The follow-up rule (SPEC R-FU1), clause by clause, and against a literal transcription of
+the rule on random data."""
+
+import random
+from datetime import datetime, timedelta
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from mycrmd.store import settings
+from mycrmd.store.customers import ListQuery
+from mycrmd.store.followup import Rule, due_count, due_page
+from mycrmd.store.pool import Pool, fetch_all, insert
+
+NOW = datetime.now().replace(microsecond=0)
+
+
+def days_ago(days: float) -> datetime:
+    return NOW - timedelta(days=days)
+
+
+async def customer(
+    pool: Pool,
+    email: str,
+    *,
+    importance: int = 3,
+    contacted: datetime | None = None,
+    company: str | None = None,
+    valid: int = 1,
+) -> int:
+    return await insert(
+        pool,
+        "INSERT INTO customers (email, importance, last_contact_date, company, valid) "
+        "VALUES (%s, %s, %s, %s, %s)",
+        (email, importance, contacted, company, valid),
+    )
+
+
+DEFAULT_RULE = Rule(">=", 3, 30)
+
+
+async def due(pool: Pool, rule: Rule = DEFAULT_RULE) -> list[str]:
+    rows = await due_page(pool, rule, ListQuery(rows=500))
+    assert await due_count(pool, rule, ListQuery()) == len(rows)
+    return sorted(row["email"] for row in rows)
+
+
+@pytest.mark.parametrize(
+    ("operator", "expected"),
+    [
+        ("=", ["i3@x.example"]),
+        (">", ["i4@x.example", "i5@x.example"]),
+        (">=", ["i3@x.example", "i4@x.example", "i5@x.example"]),
+    ],
+)
+async def test_importance_against_the_rule(pool: Pool, operator: str, expected: list[str]) -> None:
+    for importance in range(6):
+        await customer(pool, f"i{importance}@x.example", importance=importance)
+    assert await due(pool, Rule(operator, 3, 30)) == expected
+
+
+async def test_the_last_mail_must_be_more_than_followup_days_ago_or_never(pool: Pool) -> None:
+    midnight = NOW.replace(hour=0, minute=0, second=0)
+    await customer(pool, "never@x.example")
+    await customer(pool, "long-ago@x.example", contacted=days_ago(90))
+    await customer(pool, "31-days@x.example", contacted=midnight - timedelta(days=31))
+    # DATEDIFF(NOW(), d) > 30 counts calendar days: 30 days ago, even at 00:00:01, is not due.
+    await customer(
+        pool, "30-days@x.example", contacted=midnight - timedelta(days=30) + timedelta(seconds=1)
+    )
+    await customer(
+        pool, "30-days-late@x.example", contacted=midnight - timedelta(days=29, seconds=1)
+    )
+    await customer(pool, "recent@x.example", contacted=days_ago(2))
+    assert await due(pool) == ["31-days@x.example", "long-ago@x.example", "never@x.example"]
+
+
+async def test_a_recent_mail_to_a_colleague_holds_the_whole_company(pool: Pool) -> None:
+    await customer(pool, "a@acme.example", company="Acme")
+    await customer(pool, "b@acme.example", company="Acme", contacted=days_ago(3))
+    await customer(pool, "c@other.example", company="Other")
+    assert await due(pool) == ["c@other.example"]
+
+
+async def test_company_names_compare_as_the_collation_does(pool: Pool) -> None:
+    await customer(pool, "a@acme.example", company="ACME ")
+    await customer(pool, "b@acme.example", company="acme", contacted=days_ago(3))
+    assert await due(pool) == []
+
+
+async def test_a_company_whose_only_recent_mail_went_to_an_invalid_address_is_still_due(
+    pool: Pool,
+) -> None:
+    await customer(pool, "a@acme.example", company="Acme")
+    await customer(pool, "gone@acme.example", company="Acme", contacted=days_ago(1), valid=0)
+    assert await due(pool) == ["a@acme.example"]
+
+
+async def test_a_colleague_mailed_long_ago_does_not_hold_the_company(pool: Pool) -> None:
+    await customer(pool, "a@acme.example", company="Acme")
+    await customer(pool, "b@acme.example", company="Acme", contacted=days_ago(45))
+    assert await due(pool) == ["a@acme.example", "b@acme.example"]
+
+
+@pytest.mark.parametrize("company", [None, ""])
+async def test_an_empty_or_null_company_skips_the_company_clause(
+    pool: Pool, company: str | None
+) -> None:
+    await customer(pool, "a@solo.example", company=company)
+    await customer(pool, "b@solo.example", company=company, contacted=days_ago(1))
+    assert await due(pool) == ["a@solo.example"]
+
+
+async def test_invalid_addresses_are_never_due_unconfirmed_ones_are(pool: Pool) -> None:
+    await customer(pool, "invalid@x.example", valid=0)
+    await customer(pool, "valid@x.example", valid=1)
+    await customer(pool, "unconfirmed@x.example", valid=2)
+    assert await due(pool) == ["unconfirmed@x.example", "valid@x.example"]
+
+
+LITERAL = """
+SELECT email FROM customers c
+WHERE c.importance {op} %s
+  AND (c.last_contact_date IS NULL OR DATEDIFF(NOW(), c.last_contact_date) > %s)
+  AND (c.company IS NULL OR c.company = '' OR NOT EXISTS (
+        SELECT 1 FROM customers o
+        WHERE o.company = c.company AND o.valid >= 1
+          AND o.last_contact_date IS NOT NULL AND NOT DATEDIFF(NOW(), o.last_contact_date) > %s))
+  AND c.valid >= 1
+"""
+
+
+@pytest.mark.parametrize("seed", range(3))
+async def test_the_rule_matches_its_literal_transcription_on_random_data(
+    pool: Pool, seed: int
+) -> None:
+    rng = random.Random(seed)
+    companies = [None, "", "Acme", "acme", "Beta", "Gamma ", "gamma", "Delta"]
+    for n in range(400):
+        contacted = None if rng.random() < 0.25 else days_ago(rng.uniform(0, 90))
+        await customer(
+            pool,
+            f"r{n}@x.example",
+            importance=rng.randint(0, 5),
+            contacted=contacted,
+            company=rng.choice(companies),
+            valid=rng.choice([0, 1, 1, 2]),
+        )
+    for operator in ("=", ">", ">="):
+        rule = Rule(operator, rng.randint(1, 4), rng.randint(5, 60))
+        literal = await fetch_all(
+            pool, LITERAL.format(op=operator), (rule.importance, rule.days, rule.days)
+        )
+        assert await due(pool, rule) == sorted(row["email"] for row in literal), rule
+
+
+async def test_the_follow_up_api_uses_the_saved_rule_and_the_grid_features(
+    client: TestClient, pool: Pool
+) -> None:
+    for importance in range(6):
+        await customer(
+            pool, f"i{importance}@x.example", importance=importance, company=f"C{importance}"
+        )
+    await settings.put(pool, {"followup_importance_operators": ">", "followup_importance": "3"})
+    data = await (await client.get("/api/followup?sort=importance&order=desc")).json()
+    assert [row["email"] for row in data["rows"]] == ["i5@x.example", "i4@x.example"]
+    assert data["total"] == 2
+    searched = await (await client.get("/api/followup?q=C5")).json()
+    assert [row["email"] for row in searched["rows"]] == ["i5@x.example"]
+    paged = await (await client.get("/api/followup?rows=1&page=2&sort=importance")).json()
+    assert [row["email"] for row in paged["rows"]] == ["i5@x.example"]
