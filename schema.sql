@@ -53,6 +53,13 @@ CREATE TABLE IF NOT EXISTS msg_addrs (
 
 -- Verify candidates: never-checked (NULL sorts first) then least recently checked.
 ALTER TABLE customers ADD INDEX IF NOT EXISTS last_checked (last_checked_date);
+-- The follow-up rule: recent contacts per company, read from the index alone.
+ALTER TABLE customers ADD INDEX IF NOT EXISTS followup (last_contact_date, valid, company);
+-- Sorting the grid by the columns people sort by, without sorting a million rows.
+ALTER TABLE customers ADD INDEX IF NOT EXISTS name (name);
+ALTER TABLE customers ADD INDEX IF NOT EXISTS company (company);
+ALTER TABLE customers ADD INDEX IF NOT EXISTS country (country);
+ALTER TABLE customers ADD INDEX IF NOT EXISTS importance (importance);
 
 -- One row per mail however many folders hold it: SHA-256 of the Message-ID, or of the
 -- content when there is none.

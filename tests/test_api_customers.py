@@ -288,3 +288,58 @@ async def test_a_body_that_is_not_a_json_object_is_400(client: TestClient, body:
     )
     assert response.status == 400
     assert (await response.json())["error"]["code"] == "bad_json"
+
+
+@pytest.mark.parametrize("order", ["asc", "desc"])
+@pytest.mark.parametrize(
+    "sort", ["id", "name", "company", "importance", "last_contact_date", "phone"]
+)
+async def test_keyset_paging_visits_the_same_pages_as_offsets(
+    client: TestClient, pool: Pool, sort: str, order: str
+) -> None:
+    """NULLs, empty strings and many equal values: keyset pages must agree with OFFSET."""
+    rows = []
+    for n in range(53):
+        rows.append(
+            (
+                None if n % 7 == 0 else f"N{n % 5}",
+                f"k{n:02d}@x.example",
+                n % 3,
+                None if n % 4 == 0 else ("" if n % 9 == 0 else f"Co{n % 6}"),
+                "",
+                None if n % 5 == 0 else f"{n % 4}",
+                1,
+            )
+        )
+    await add(pool, *rows)
+    await execute(
+        pool,
+        "UPDATE customers SET last_contact_date = "
+        "IF(id % 3 = 0, NULL, '2026-01-01' + INTERVAL (id % 4) DAY)",
+    )
+    base = f"/api/customers?sort={sort}&order={order}&rows=10&total=false"
+    by_offset = [
+        [r["id"] for r in (await get_json(client, f"{base}&page={page}"))["rows"]]
+        for page in range(1, 7)
+    ]
+    assert sum(len(p) for p in by_offset) == 53
+    forward = [by_offset[0]]
+    while len(forward) < 6:
+        after = forward[-1][-1]
+        forward.append(
+            [r["id"] for r in (await get_json(client, f"{base}&after_id={after}"))["rows"]]
+        )
+    assert forward == by_offset
+    backward = [by_offset[-1]]
+    while len(backward) < 6:
+        before = backward[0][0]
+        backward.insert(
+            0, [r["id"] for r in (await get_json(client, f"{base}&before_id={before}"))["rows"]]
+        )
+    assert backward[1:] == by_offset[1:]
+    assert backward[0] == by_offset[0][-len(backward[0]) :]
+
+
+async def test_after_and_before_cannot_be_combined(client: TestClient) -> None:
+    error = (await get_json(client, "/api/customers?after_id=1&before_id=2", 400))["error"]
+    assert error["field"] == "before_id"

@@ -51,6 +51,10 @@ class ListQuery:
     order: str = "asc"
     page: int = 1
     rows: int = 20
+    # Keyset paging: the page just after (or before) this customer's row in the sort order,
+    # as fast on the millionth row as on the first, where an OFFSET reads every row before.
+    after_id: int | None = None
+    before_id: int | None = None
 
     def __post_init__(self) -> None:
         if self.sort not in COLUMNS:
@@ -59,13 +63,32 @@ class ListQuery:
             raise ValueError(f"order must be asc or desc, not {self.order!r}")
         if self.page < 1 or self.rows < 0:
             raise ValueError("page starts at 1 and rows cannot be negative")
+        if self.after_id is not None and self.before_id is not None:
+            raise ValueError("after_id and before_id cannot both be given")
 
     @property
     def order_by(self) -> str:
         """The sort column, then id, so equal values page in a stable order."""
-        if self.sort == "id":
-            return f"id {self.order}"
-        return f"{self.sort} {self.order}, id {self.order}"
+        return _order_by(self.sort, self.order)
+
+
+def _order_by(sort: str, order: str) -> str:
+    return f"id {order}" if sort == "id" else f"{sort} {order}, id {order}"
+
+
+def _beyond(sort: str, order: str, value: Any, anchor_id: int) -> tuple[str, list[Any]]:
+    """Rows strictly after (value, anchor_id) in ORDER BY sort order, id order, where MariaDB
+    puts NULLs first when ascending and last when descending."""
+    if sort == "id":
+        return ("id > %s" if order == "asc" else "id < %s"), [anchor_id]
+    if order == "asc":
+        if value is None:
+            return f"(({sort} IS NULL AND id > %s) OR {sort} IS NOT NULL)", [anchor_id]
+        return f"({sort} > %s OR ({sort} = %s AND id > %s))", [value, value, anchor_id]
+    if value is None:
+        return f"({sort} IS NULL AND id < %s)", [anchor_id]
+    condition = f"({sort} < %s OR ({sort} = %s AND id < %s) OR {sort} IS NULL)"
+    return condition, [value, value, anchor_id]
 
 
 def escape_like(text: str) -> str:
@@ -90,19 +113,36 @@ def where(clauses: list[str]) -> str:
 
 
 async def page(pool: Pool, query: ListQuery, clauses: list[str], args: list[Any]) -> list[Row]:
-    """One page under any filter: ids first from the narrowest index the server finds, then
-    the rows for just those ids (a deep page then reads 20 rows, not every row before it)."""
+    """One page under any filter: ids first, from the narrowest index the server finds, then
+    the rows for just those ids. With after_id/before_id the page is found by its neighbour's
+    sort key; otherwise by OFFSET, which reads (only the index of) every row before it."""
     if query.rows == 0:
         return []
-    offset = (query.page - 1) * query.rows
-    return await fetch_all(
+    anchor_id = query.after_id or query.before_id
+    order, offset = query.order, (query.page - 1) * query.rows
+    clauses, args = list(clauses), list(args)
+    if anchor_id is not None:
+        anchor = await fetch_one(
+            pool,
+            f"SELECT {query.sort} AS value FROM customers WHERE id = %s",  # noqa: S608 (column)
+            (anchor_id,),
+        )
+        if anchor is not None:
+            if query.before_id is not None:
+                order = "desc" if query.order == "asc" else "asc"
+            condition, condition_args = _beyond(query.sort, order, anchor["value"], anchor_id)
+            clauses.append(condition)
+            args += condition_args
+            offset = 0
+    rows = await fetch_all(
         pool,
         f"SELECT {_SELECT} FROM customers JOIN ("  # noqa: S608 (whitelisted columns)
         f"SELECT id AS page_id FROM customers{where(clauses)} "
-        f"ORDER BY {query.order_by} LIMIT %s OFFSET %s"
-        f") chosen ON chosen.page_id = customers.id ORDER BY {query.order_by}",
+        f"ORDER BY {_order_by(query.sort, order)} LIMIT %s OFFSET %s"
+        f") chosen ON chosen.page_id = customers.id ORDER BY {_order_by(query.sort, order)}",
         [*args, query.rows, offset],
     )
+    return rows if order == query.order else rows[::-1]
 
 
 class _Totals:

@@ -159,6 +159,8 @@ LIST_PARAMETERS = [
     _query("order", {"type": "string", "enum": ["asc", "desc"]}, "sort order"),
     *PAGING,
     _query("total", {"type": "boolean"}, "count the matches too (default true)"),
+    _query("after_id", {"type": "integer", "minimum": 1}, "the page after this customer's row"),
+    _query("before_id", {"type": "integer", "minimum": 1}, "the page before this customer's row"),
 ]
 
 

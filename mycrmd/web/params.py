@@ -39,7 +39,8 @@ def flag(request: web.Request, name: str, default: bool) -> bool:
 
 
 def list_query(request: web.Request) -> ListQuery:
-    """q, only_valid, sort (any column), order (asc|desc), page (from 1), rows (0-500)."""
+    """q, only_valid, sort (any column), order (asc|desc), page (from 1), rows (0-500), and
+    after_id or before_id for keyset paging."""
     sort = request.query.get("sort") or "id"
     if sort not in COLUMNS:
         raise bad("sort", f"没有此列: {sort}", f"no such column: {sort}")
@@ -49,6 +50,10 @@ def list_query(request: web.Request) -> ListQuery:
     q = request.query.get("q", "")
     if len(q) > 256:
         raise bad("q", "过长", "is too long")
+    after_id = integer(request, "after_id", 0, 1, 4_294_967_295) or None
+    before_id = integer(request, "before_id", 0, 1, 4_294_967_295) or None
+    if after_id and before_id:
+        raise bad("before_id", "不能与 after_id 同时使用", "cannot be used with after_id")
     return ListQuery(
         q=q,
         only_valid=flag(request, "only_valid", False),
@@ -56,6 +61,8 @@ def list_query(request: web.Request) -> ListQuery:
         order=order,
         page=integer(request, "page", 1, 1, 10_000_000),
         rows=integer(request, "rows", 20, 0, MAX_ROWS),
+        after_id=after_id,
+        before_id=before_id,
     )
 
 

@@ -18,6 +18,7 @@ export class Grid {
     this.state = { q: "", only_valid: false, sort: "id", order: "asc", page: 1, rows: 20 };
     this.rows = [];
     this.total = null;
+    this.cursor = {}; // how the next load finds its page: by a neighbour row, or reversed
     this.selected = null;
     this.sequence = 0;
     root.append(template.content.cloneNode(true));
@@ -81,8 +82,9 @@ export class Grid {
     return `/export/customers.csv?${new URLSearchParams({ type: "current", q, only_valid, sort, order })}`;
   }
 
-  change(changes) {
+  change(changes, cursor = {}) {
     Object.assign(this.state, changes);
+    this.cursor = cursor;
     this.load();
   }
 
@@ -95,23 +97,33 @@ export class Grid {
     return this.total === null ? null : Math.max(1, Math.ceil(this.total / this.state.rows));
   }
 
+  // Next and previous pages are found from the neighbouring row (keyset paging: as fast at
+  // row a million as at row one); the last page is the first of the reversed order.
   turn(where) {
     const page = this.state.page;
     const pages = this.pages();
     const target = { first: 1, prev: page - 1, next: page + 1, last: pages ?? page }[where];
-    if (target >= 1 && (pages === null || target <= pages) && target !== page) this.change({ page: target });
+    if (!(target >= 1 && (pages === null || target <= pages) && target !== page)) return;
+    if (where === "next" && this.rows.length) this.change({ page: target }, { after_id: this.rows.at(-1).id });
+    else if (where === "prev" && this.rows.length) this.change({ page: target }, { before_id: this.rows[0].id });
+    else if (where === "last" && pages > 1) {
+      const rows = this.total - (pages - 1) * this.state.rows;
+      const order = this.state.order === "asc" ? "desc" : "asc";
+      this.change({ page: target }, { order, rows, page: 1, reverse: true });
+    } else this.change({ page: target });
   }
 
   async load() {
     const sequence = ++this.sequence;
     this.root.classList.add("loading");
     this.renderHeader();
-    const rowsCall = get(`${this.source}?${this.params({ total: false })}`);
+    const { reverse, ...cursor } = this.cursor;
+    const rowsCall = get(`${this.source}?${this.params({ total: false, ...cursor })}`);
     const totalCall = get(`${this.source}?${this.params({ rows: 0, page: 1 })}`);
     try {
       const data = await rowsCall;
       if (sequence !== this.sequence) return;
-      this.rows = data.rows;
+      this.rows = reverse ? data.rows.reverse() : data.rows;
       this.renderRows();
     } catch (error) {
       if (sequence === this.sequence) fail(error);
