@@ -11,6 +11,9 @@ from datetime import datetime
 from pathlib import Path
 
 from mycrmd import __version__, config
+from mycrmd.csvio import CsvError
+from mycrmd.customer_export import KINDS, export_csv
+from mycrmd.customer_import import import_csv
 from mycrmd.daemon import StartupError, open_store, serve
 from mycrmd.embedded_db import EmbeddedServerError
 from mycrmd.jobs import registry
@@ -18,6 +21,7 @@ from mycrmd.jobs.backup import restore
 from mycrmd.jobs.dump import DumpError
 from mycrmd.jobs.scheduler import Scheduler
 from mycrmd.store import databases
+from mycrmd.store.customers import COLUMNS, ListQuery
 from mycrmd.store.migrate import MigrationError, schema_version
 from mycrmd.store.pool import DatabaseConfigError, DatabaseUnavailable
 
@@ -46,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         DatabaseUnavailable,
         DatabaseConfigError,
         DumpError,
+        CsvError,
+        OSError,
     ) as exc:
         print(f"mycrmd: {exc}", file=sys.stderr)
         return 1
@@ -68,6 +74,20 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run one job now and exit when it is done")
     run.add_argument("job", choices=[job.name for job in registry.jobs()])
     sub.add_parser("migrate", help="bring the database's schema up to date")
+    import_cmd = sub.add_parser("import", help="import customers from a CSV file")
+    import_cmd.add_argument("file", type=Path, help="CSV: UTF-8, UTF-16 or GBK; , ; or tab")
+    import_cmd.add_argument(
+        "--dry-run", action="store_true", help="check and count only; change nothing"
+    )
+    export_cmd = sub.add_parser("export", help="export customers as CSV")
+    export_cmd.add_argument("--type", choices=KINDS, default="all", dest="kind")
+    export_cmd.add_argument(
+        "-o", "--output", type=Path, help="file to write (default: standard output)"
+    )
+    export_cmd.add_argument("--q", default="", help="for --type current: the search")
+    export_cmd.add_argument("--only-valid", action="store_true", help="for --type current")
+    export_cmd.add_argument("--sort", default="id", choices=COLUMNS, help="for --type current")
+    export_cmd.add_argument("--order", default="asc", choices=("asc", "desc"))
     restore_cmd = sub.add_parser(
         "restore", help="load a backup zip into a database and print its row counts"
     )
@@ -140,9 +160,47 @@ async def _restore(cfg: config.Config, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _import(cfg: config.Config, args: argparse.Namespace) -> int:
+    """Exit 0 when every row was imported, 3 when some were rejected (they are listed)."""
+    async with open_store(cfg) as pool:
+        result = await import_csv(pool, args.file, dry_run=args.dry_run)
+    verb = "would import" if args.dry_run else "imported"
+    print(
+        f"{verb} {args.file}: {result.rows} rows, {result.inserted} new, {result.updated} "
+        f"updated, {result.rejected_total} rejected (read as {result.encoding}, "
+        f"separated by {result.delimiter!r})"
+    )
+    for column in result.ignored_columns:
+        print(f"  column {column!r} ignored")
+    for duplicate in result.duplicates:
+        print(
+            f"  row {duplicate['row']}: {duplicate['email']} also in row "
+            f"{duplicate['earlier_row']}; the later row wins"
+        )
+    for rejected in result.rejected:
+        print(f"  row {rejected['row']} rejected, {rejected['field']}: {rejected['message']}")
+    return 3 if result.rejected_total else 0
+
+
+async def _export(cfg: config.Config, args: argparse.Namespace) -> int:
+    query = ListQuery(q=args.q, only_valid=args.only_valid, sort=args.sort, order=args.order)
+    async with open_store(cfg) as pool:
+        if args.output is None:
+            async for chunk in export_csv(pool, args.kind, query):
+                sys.stdout.write(chunk)
+            return 0
+        with args.output.open("w", encoding="utf-8", newline="") as out:
+            async for chunk in export_csv(pool, args.kind, query):
+                out.write(chunk)
+    print(f"exported {args.kind} customers to {args.output}", file=sys.stderr)
+    return 0
+
+
 _COMMANDS: dict[str, Command] = {
     "serve": _serve,
     "run": _run_job,
     "migrate": _migrate,
     "restore": _restore,
+    "import": _import,
+    "export": _export,
 }

@@ -122,6 +122,7 @@ class WebConfig:
     host: str = "127.0.0.1"
     port: int = field(default=8080, metadata=_between(1, 65535))
     password_hash: str = _secret()
+    max_upload_mb: int = field(default=50, metadata=_between(1, 10240))
 
 
 @dataclass(frozen=True)

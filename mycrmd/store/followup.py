@@ -50,8 +50,8 @@ def _number(text: str | None, default: int) -> int:
     return int(text) if text and text.strip().isdigit() else default
 
 
-def _clauses(rule: Rule, query: ListQuery) -> tuple[list[str], list[Any]]:
-    clauses = [
+def clauses(rule: Rule, query: ListQuery) -> tuple[list[str], list[Any]]:
+    rule_clauses = [
         "valid >= 1",
         f"importance {rule.operator} %s",  # the operator is one of OPERATORS
         "(last_contact_date IS NULL OR last_contact_date < CURDATE() - INTERVAL %s DAY)",
@@ -61,18 +61,18 @@ def _clauses(rule: Rule, query: ListQuery) -> tuple[list[str], list[Any]]:
     ]
     args: list[Any] = [rule.importance, rule.days, rule.days]
     search, search_args = customers.filters(ListQuery(q=query.q))
-    return clauses + search, args + search_args
+    return rule_clauses + search, args + search_args
 
 
 async def due_page(pool: Pool, rule: Rule, query: ListQuery) -> list[Row]:
-    clauses, args = _clauses(rule, query)
-    return await customers.page(pool, query, clauses, args)
+    found, args = clauses(rule, query)
+    return await customers.page(pool, query, found, args)
 
 
 async def due_count(pool: Pool, rule: Rule, query: ListQuery) -> int:
-    clauses, args = _clauses(rule, query)
+    found, args = clauses(rule, query)
     return await customers.totals.count(
         pool,
-        f"SELECT COUNT(*) FROM customers{customers.where(clauses)}",  # noqa: S608 (fixed text)
+        f"SELECT COUNT(*) FROM customers{customers.where(found)}",  # noqa: S608 (fixed text)
         args,
     )

@@ -141,6 +141,20 @@ def quote_name(name: str) -> str:
 
 
 @contextlib.asynccontextmanager
+async def bulk_loading_connection(pool: Pool) -> AsyncIterator[aiomysql.Connection]:
+    """A connection of its own, outside the pool, that may send local files (LOAD DATA LOCAL):
+    only the import asks for that, so only its connection allows it."""
+    with _unavailable_on_loss():
+        # the pool's own connection settings (aiomysql keeps them as _conn_kwargs)
+        conn = await aiomysql.connect(**pool._conn_kwargs, local_infile=True)
+    try:
+        with _unavailable_on_loss():
+            yield conn
+    finally:
+        conn.close()
+
+
+@contextlib.asynccontextmanager
 async def connection(pool: Pool) -> AsyncIterator[aiomysql.Connection]:
     """One pooled connection, for work that must stay on it (named locks, transactions)."""
     with _unavailable_on_loss():

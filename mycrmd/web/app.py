@@ -6,7 +6,7 @@ from aiohttp import web
 
 from mycrmd import __version__
 from mycrmd.resources import resource
-from mycrmd.web import api, openapi, pages
+from mycrmd.web import api, api_import, exports, openapi, pages
 from mycrmd.web.errors import error_middleware
 from mycrmd.web.security import security_headers
 from mycrmd.web.services import SERVICES, Services
@@ -24,6 +24,8 @@ def create_app(services: Services) -> web.Application:
     app[SERVICES] = services
     app.router.add_static("/static/", resource("static"))
     api.add_routes(app)
+    api_import.add_routes(app)
+    exports.add_routes(app)
     openapi.add_routes(app)
     pages.add_routes(app)
     return app

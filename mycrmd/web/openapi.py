@@ -6,6 +6,7 @@ from typing import Any
 from aiohttp import web
 
 from mycrmd import __version__
+from mycrmd.customer_export import KINDS
 from mycrmd.store.customers import COLUMNS
 from mycrmd.web.api import LOGS
 from mycrmd.web.api_messages import TYPES
@@ -105,6 +106,37 @@ SETTINGS_PATCH = {
         "theme": {"type": "string", "enum": list(THEMES)},
         "language": {"type": "string", "enum": list(LANGUAGE_SETTINGS)},
         "woocommerce_api": {"type": "string", "maxLength": 1000},
+    },
+}
+
+
+IMPORT_RESULT = {
+    "type": "object",
+    "required": ["rows", "inserted", "updated", "rejected", "encoding"],
+    "properties": {
+        "rows": {"type": "integer"},
+        "inserted": {"type": "integer"},
+        "updated": {"type": "integer"},
+        "rejected": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["row", "field", "message"],
+                "properties": {
+                    "row": {"type": "integer"},
+                    "field": {"type": "string"},
+                    "message": {"type": "string"},
+                    "cells": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
+        "encoding": {"type": "string"},
+        "delimiter": {"type": "string"},
+        "dry_run": {"type": "boolean"},
+        "rejected_total": {"type": "integer"},
+        "duplicates": {"type": "array"},
+        "ignored_columns": {"type": "array", "items": {"type": "string"}},
+        "header": {"type": "array", "items": {"type": "string"}},
     },
 }
 
@@ -371,6 +403,49 @@ def document() -> dict[str, Any]:
                         **_errors(404),
                     },
                 },
+            },
+            "/api/import": {
+                "post": {
+                    "summary": "Import customers from a CSV file (multipart field csv_file)",
+                    "parameters": [
+                        _query("dry_run", {"type": "boolean"}, "check and count only"),
+                        _query("progress", {"type": "boolean"}, "answer NDJSON progress lines"),
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "multipart/form-data": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["csv_file"],
+                                    "properties": {
+                                        "csv_file": {"type": "string", "format": "binary"}
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": _json(IMPORT_RESULT, "what was imported"),
+                        **_errors(400, 413),
+                    },
+                }
+            },
+            "/export/customers.csv": {
+                "get": {
+                    "summary": "Customers as CSV (UTF-8 with BOM)",
+                    "parameters": [
+                        _query("type", {"type": "string", "enum": list(KINDS)}, "which customers"),
+                        *LIST_PARAMETERS,
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "CSV",
+                            "content": {"text/csv": {"schema": {"type": "string"}}},
+                        },
+                        **_errors(400),
+                    },
+                }
             },
             "/api/openapi.json": {
                 "get": {

@@ -138,6 +138,45 @@ TEXTS: dict[str, tuple[str, str]] = {
     "stats.weekly": ("近 20 周收发邮件", "Mail sent and received, the last 20 weeks"),
     "stats.level": ("评级", "Level"),
     "stats.refresh": ("刷新统计", "Refresh"),
+    # Import (SPEC R-IO2)
+    "import.title": ("批量上传客户记录", "Upload customers"),
+    "import.help": (
+        "CSV 文件：UTF-8、UTF-16 或 GBK 编码；逗号、分号或制表符分隔；"
+        "表头与导出相同（中文）或英文。已有邮箱更新该客户，新邮箱新增客户；"
+        "空单元格不会覆盖已有内容；一格可写多个邮箱。",
+        "A CSV file: UTF-8, UTF-16 or GBK; comma, semicolon or tab; the export's (Chinese) or "
+        "English headers. A known address updates its customer, a new one adds a customer; "
+        "empty cells never overwrite; a cell may hold several addresses.",
+    ),
+    "import.file": ("CSV 文件", "CSV file"),
+    "import.dry_run": ("只检查，不导入", "Check only, change nothing"),
+    "import.start": ("上传", "Upload"),
+    "import.uploading": ("上传中… {percent}%", "Uploading… {percent}%"),
+    "import.processing": ("处理中… 已读 {rows} 行", "Processing… {rows} rows read"),
+    "import.done": (
+        "完成：共 {rows} 行，新增 {inserted}，更新 {updated}，拒绝 {rejected}（{encoding}）",
+        "Done: {rows} rows, {inserted} new, {updated} updated, {rejected} rejected ({encoding})",
+    ),
+    "import.checked": (
+        "检查完成，未写入：共 {rows} 行，将新增 {inserted}，"
+        "更新 {updated}，拒绝 {rejected}（{encoding}）",
+        "Checked, nothing written: {rows} rows, {inserted} would be new, {updated} updated, "
+        "{rejected} rejected ({encoding})",
+    ),
+    "import.ignored": ("忽略的列：{columns}", "Columns ignored: {columns}"),
+    "import.duplicates": (
+        "{count} 个地址在文件中出现多次，以后面的行为准",
+        "{count} addresses appear more than once; the later row wins",
+    ),
+    "import.rejected_csv": (
+        "下载被拒绝的行（CSV），修改后可重新上传",
+        "Download the rejected rows (CSV) to fix",
+    ),
+    "import.row": ("行", "Row"),
+    "import.field": ("字段", "Field"),
+    "import.reason": ("原因", "Reason"),
+    "import.error_column": ("错误原因", "Error"),
+    "import.choose_first": ("请先选择文件", "Choose a file first"),
     # Help and about
     "about.title": ("关于 MyCRM", "About MyCRM"),
     "about.version": ("版本", "Version"),

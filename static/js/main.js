@@ -2,6 +2,7 @@
 import { api, get } from "./api.js";
 import { CommentEditor, CustomerDialog, SettingsDialog } from "./dialogs.js";
 import { Grid } from "./grid.js";
+import { wireImport } from "./importer.js";
 import { t } from "./i18n.js";
 import { logView } from "./logs.js";
 import { wireMenus } from "./menus.js";
@@ -159,6 +160,11 @@ wireMenus((action, item, event) => {
   if (action === "help") openHelp();
   if (action === "about") document.getElementById("about-dialog").showModal();
   if (action === "upload") document.dispatchEvent(new CustomEvent("mycrm:upload"));
+});
+
+wireImport(() => {
+  customers.load();
+  followup.load();
 });
 
 // On opening, the panel shows the system notices (SPEC R-CU5).

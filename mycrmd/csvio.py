@@ -1,0 +1,210 @@
+"""Customers as CSV, both ways (SPEC R-IO1, R-IO2).
+
+Reading takes what Excel writes: UTF-8 with or without BOM, UTF-16 ("Unicode text"), GBK or
+GB18030 (Excel on Chinese Windows); comma, semicolon or tab; quoted fields with newlines; the
+export's Chinese headers, English ones, or no header in the original column order. Files are
+read as a stream, so their size is limited by the disk, not by memory.
+
+Writing neutralises cells a spreadsheet would run as a formula (OWASP: a leading = + - @ tab or
+carriage return gets an apostrophe); a leading apostrophe is escaped the same way, so reading
+undoes exactly that and every value comes back as it was written.
+"""
+
+import codecs
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from mycrmd.store.customers import CSV_FIELDS
+
+# The export's columns, in MyCRM's order, with their Chinese and English headers.
+FIELDS = CSV_FIELDS
+HEADERS_ZH = (
+    "联系人",
+    "邮箱",
+    "客户评级",
+    "公司",
+    "国家",
+    "地址",
+    "电话",
+    "网站",
+    "备注",
+    "最近联系时间",
+    "有效性",
+)
+HEADERS_EN = (
+    "Name",
+    "Email",
+    "Importance",
+    "Company",
+    "Country",
+    "Address",
+    "Phone",
+    "Website",
+    "Comment",
+    "Last_contact_date",
+    "Valid",
+)
+_HEADER_NAMES = {
+    name.lower(): field_name
+    for headers in (HEADERS_ZH, HEADERS_EN, FIELDS)
+    for name, field_name in zip(headers, FIELDS, strict=True)
+}
+_HEADER_NAMES.update({"e-mail": "email", "last contact": "last_contact_date", "邮件": "email"})
+_ESCAPED_FIRST = frozenset("=+-@\t\r'")  # formulas, and the escape itself
+_SAMPLE = 64 * 1024
+
+
+class CsvError(ValueError):
+    """The file as a whole cannot be read (no email column, not text, …)."""
+
+
+# Writing -----------------------------------------------------------------------------------
+
+
+def neutralise(value: Any) -> str:
+    """A cell's text, safe from spreadsheet formulas; restore() undoes it exactly."""
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    return "'" + text if text[:1] in _ESCAPED_FIRST else text
+
+
+def restore(cell: str) -> str:
+    return cell[1:] if cell.startswith("'") else cell
+
+
+def csv_lines(rows: list[list[str]]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+    return buffer.getvalue()
+
+
+# Reading -----------------------------------------------------------------------------------
+
+
+@dataclass
+class CsvSource:
+    """An open CSV file: what was detected, and its data rows as (row number, cells)."""
+
+    encoding: str
+    delimiter: str
+    columns: dict[int, str]  # cell position -> field
+    ignored: list[str] = field(default_factory=list)
+    rows: Iterator[tuple[int, list[str]]] = field(default_factory=lambda: iter(()))
+    header: list[str] = field(default_factory=list)
+    stream: BinaryIO | None = None
+
+    def close(self) -> None:
+        """Stop reading early (the rows generator closes the file when it finishes)."""
+        if self.stream is not None:
+            self.stream.close()
+
+    def bytes_read(self) -> int:
+        """How far into the file reading has got (to the read-ahead buffer), for progress."""
+        return self.stream.tell() if self.stream is not None and not self.stream.closed else 0
+
+
+def detect_encoding(sample: bytes) -> tuple[str, str]:
+    """(codec, name to report) from the first bytes of the file."""
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig", "UTF-8 (BOM)"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16", "UTF-16"
+    head = sample[:1000]
+    odd, even = head[1::2].count(0), head[0::2].count(0)
+    if max(odd, even) > len(head) // 8:
+        # UTF-16 without a BOM: ASCII characters (separators, digits) have a NUL high byte,
+        # second in little-endian, first in big-endian.
+        return ("utf-16-le", "UTF-16LE") if odd > even else ("utf-16-be", "UTF-16BE")
+    try:
+        sample.decode("utf-8")
+        return "utf-8", "UTF-8"
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(sample) - 3:
+            return "utf-8", "UTF-8"  # a character cut at the end of the sample
+    return "gb18030", "GB18030 (GBK)"
+
+
+def _delimiter(first_line: str) -> str:
+    """The separator that splits the first line most, outside quotes."""
+    counts = {mark: 0 for mark in (",", ";", "\t")}
+    quoted = False
+    for char in first_line:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in counts:
+            counts[char] += 1
+    best = max(counts, key=lambda mark: counts[mark])
+    return best if counts[best] else ","
+
+
+def open_csv(path: Path) -> CsvSource:
+    """Open a CSV file for reading row by row; CsvError when it has no email column."""
+    with path.open("rb") as raw:
+        sample = raw.read(_SAMPLE)
+    codec, name = detect_encoding(sample)
+    stream: BinaryIO = path.open("rb")
+    text = io.TextIOWrapper(stream, encoding=codec, errors="strict", newline="")
+    try:
+        first = text.readline()
+    except UnicodeDecodeError:
+        text.close()
+        raise CsvError(f"the file is not text in {name}") from None
+    delimiter = _delimiter(first)
+    text.seek(0)
+    reader = csv.reader(text, delimiter=delimiter)
+    rows = _numbered(reader, text)
+    try:
+        first_row = next(rows, (1, []))[1]
+    except UnicodeDecodeError:
+        text.close()
+        raise CsvError(f"the file is not text in {name}") from None
+    columns, ignored = _map_header(first_row)
+    source = CsvSource(name, delimiter, columns, ignored, rows, first_row, stream)
+    if "email" not in columns.values():
+        if len(first_row) >= 2 and "@" in first_row[1] and not columns:
+            # No header, MyCRM's column order: the first row is data.
+            source.columns = dict(enumerate(FIELDS))
+            source.ignored = []
+            source.header = list(HEADERS_ZH)
+            source.rows = _chain_first((1, first_row), rows)
+        else:
+            text.close()
+            raise CsvError(
+                "no email column: the header must name one (邮箱 or Email), "
+                "or the file must follow the export's column order without a header"
+            )
+    return source
+
+
+def _numbered(reader: Any, text: io.TextIOWrapper) -> Iterator[tuple[int, list[str]]]:
+    """Rows with their line in the file (a quoted field may span lines); closes the file."""
+    try:
+        for cells in reader:
+            yield reader.line_num, cells
+    finally:
+        text.close()
+
+
+def _chain_first(
+    first: tuple[int, list[str]], rest: Iterator[tuple[int, list[str]]]
+) -> Iterator[tuple[int, list[str]]]:
+    yield first
+    yield from rest
+
+
+def _map_header(cells: list[str]) -> tuple[dict[int, str], list[str]]:
+    columns: dict[int, str] = {}
+    ignored: list[str] = []
+    for position, cell in enumerate(cells):
+        name = restore(cell).strip().lstrip("\ufeff").lower()
+        target = _HEADER_NAMES.get(name)
+        if target and target not in columns.values():
+            columns[position] = target
+        elif cell.strip():
+            ignored.append(cell.strip())
+    return columns, ignored

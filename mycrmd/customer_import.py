@@ -1,0 +1,198 @@
+"""Importing customers from a CSV file (SPEC R-IO2), for the web upload and `mycrmd import`.
+
+A row's existing address (whatever its case) updates that customer, a new one is added; a cell
+may hold several addresses, each becoming a customer with the row's other fields; empty cells
+never overwrite. A row with a bad value is rejected with its row number, field and reason, and
+the valid rows are imported together in one transaction, or, in a dry run, only counted.
+Reading and checking run in a thread, a batch at a time, so the event loop stays free and
+memory stays flat whatever the file's size.
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from mycrmd.addresses import split_addresses
+from mycrmd.csvio import CsvSource, open_csv, restore
+from mycrmd.customer_rules import FieldError, check_field
+from mycrmd.mail.sanitize import clean_comment
+from mycrmd.store import customers
+from mycrmd.store.pool import Pool
+from mycrmd.text import Text
+
+BATCH = 5000
+REPORTED = 10_000  # rejected rows listed in full; beyond, only counted
+_DATE_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y/%m/%d",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y.%m.%d",
+)
+_VALID_WORDS = {
+    "有效": 1,
+    "无效": 0,
+    "未确认": 2,
+    "valid": 1,
+    "invalid": 0,
+    "unconfirmed": 2,
+}
+
+
+@dataclass
+class ImportResult:
+    encoding: str
+    delimiter: str
+    dry_run: bool
+    rows: int = 0
+    inserted: int = 0
+    updated: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    rejected_total: int = 0
+    duplicates: list[dict[str, Any]] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    header: list[str] = field(default_factory=list)
+
+
+ProgressCallback = Callable[[int, int], Awaitable[None]]  # (rows read, bytes read)
+
+
+def parse_date(cell: str) -> datetime:
+    """The export's own format (ISO) first, fast; then what spreadsheets commonly write."""
+    try:
+        value = datetime.fromisoformat(cell)
+    except ValueError:
+        pass
+    else:
+        # A time zone given: the database holds local time, as the mail job writes it.
+        return value.astimezone().replace(tzinfo=None) if value.tzinfo else value
+    for pattern in _DATE_FORMATS:
+        try:
+            return datetime.strptime(cell, pattern)
+        except ValueError:
+            continue
+    raise FieldError(
+        "last_contact_date",
+        Text(
+            f"无法识别的时间: {cell}（应为 2026-11-25 09:30:00）",
+            f"not a date: {cell} (2026-11-25 09:30:00)",
+        ),
+    )
+
+
+def check_row(cells: list[str], columns: dict[int, str]) -> list[tuple[Any, ...]]:
+    """The staged rows (one per address) a CSV row gives, or FieldError for its first bad
+    value."""
+    values: dict[str, Any] = {}
+    addresses: list[str] = []
+    for position, name in columns.items():
+        cell = restore(cells[position]) if position < len(cells) else ""
+        if not cell.strip():
+            continue  # empty: never overwrites
+        if name == "email":
+            addresses = [check_field("email", piece) for piece in split_addresses(cell)]
+        elif name == "valid":
+            values[name] = check_field(name, _VALID_WORDS.get(cell.strip().lower(), cell))
+        elif name == "last_contact_date":
+            values[name] = parse_date(cell.strip())
+        elif name == "comment":
+            values[name] = check_field(name, clean_comment(cell))
+        else:
+            values[name] = check_field(name, cell)
+    if not addresses:
+        raise FieldError("email", Text("没有邮箱地址", "no email address"))
+    rest = tuple(values.get(name) for name in customers.STAGED_COLUMNS)
+    return [(address, *rest) for address in addresses]
+
+
+@dataclass
+class _Batch:
+    staged: list[tuple[Any, ...]]
+    rejected: list[tuple[int, FieldError, list[str]]]
+    rows: int
+    done: bool
+
+
+def _read_batch(source: CsvSource) -> tuple[_Batch, int]:
+    """Runs in a thread: the next BATCH rows, checked."""
+    staged: list[tuple[Any, ...]] = []
+    rejected: list[tuple[int, FieldError, list[str]]] = []
+    rows = 0
+    for row_no, cells in source.rows:
+        if not any(cell.strip() for cell in cells):
+            continue  # a blank line
+        rows += 1
+        try:
+            staged += [(email, row_no, *rest) for email, *rest in check_row(cells, source.columns)]
+        except FieldError as exc:
+            rejected.append((row_no, exc, cells))
+        if rows >= BATCH:
+            return _Batch(staged, rejected, rows, done=False), source.bytes_read()
+    return _Batch(staged, rejected, rows, done=True), source.bytes_read()
+
+
+async def import_csv(
+    pool: Pool,
+    path: Path,
+    *,
+    dry_run: bool = False,
+    language: str = "en",
+    progress: ProgressCallback | None = None,
+) -> ImportResult:
+    """Import a CSV file; CsvError when the file as a whole cannot be read."""
+    source = await asyncio.to_thread(open_csv, path)
+    result = ImportResult(
+        source.encoding,
+        source.delimiter,
+        dry_run,
+        ignored_columns=source.ignored,
+        header=source.header,
+    )
+    # The next batch is read (in a thread) while the database stages the current one.
+    reading = asyncio.ensure_future(asyncio.to_thread(_read_batch, source))
+    try:
+        async with customers.Import(pool) as staging:
+            while True:
+                batch, read = await reading
+                if not batch.done:
+                    reading = asyncio.ensure_future(asyncio.to_thread(_read_batch, source))
+                result.rows += batch.rows
+                for row_no, error, cells in batch.rejected:
+                    result.rejected_total += 1
+                    if len(result.rejected) < REPORTED:
+                        result.rejected.append(
+                            {
+                                "row": row_no,
+                                "field": error.field,
+                                "message": error.message.in_(language),
+                                "cells": cells,
+                            }
+                        )
+                if batch.staged:
+                    await staging.stage(batch.staged)
+                if progress is not None:
+                    await progress(result.rows, read)
+                if batch.done:
+                    break
+            staged, existing = await staging.counts()
+            result.updated, result.inserted = existing, staged - existing
+            result.duplicates = [
+                {"row": row["row_no"], "email": row["email"], "earlier_row": row["earlier_row"]}
+                for row in await staging.replaced(REPORTED)
+            ]
+            if not dry_run:
+                await staging.apply()
+                await staging.commit()
+    finally:
+        # A thread cannot be cancelled: let the batch it reads finish before closing the file.
+        await asyncio.wait([reading])
+        if not reading.cancelled():
+            reading.exception()  # seen: a failure here is not the one to report
+        source.close()
+    return result

@@ -1,0 +1,138 @@
+"""Uploading customers: POST /api/import with the CSV in the multipart field `csv_file`.
+
+The upload goes to a private temporary file as it arrives (the size limit is checked on the
+way, so an oversized file is refused without filling memory), then customer_import reads it.
+`?dry_run=1` reports without writing; `?progress=1` answers with NDJSON lines — progress,
+then the result — for the UI's progress bar.
+"""
+
+import contextlib
+import os
+import secrets
+from dataclasses import asdict
+from pathlib import Path
+
+from aiohttp import web
+
+from mycrmd.csvio import CsvError
+from mycrmd.customer_import import ImportResult, import_csv
+from mycrmd.text import Text
+from mycrmd.web.errors import ApiError
+from mycrmd.web.i18n import request_language
+from mycrmd.web.jsonout import dumps, respond
+from mycrmd.web.params import flag
+from mycrmd.web.services import SERVICES
+
+_CHUNK = 256 * 1024
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post("/api/import", import_customers)
+
+
+def result_json(result: ImportResult) -> dict[str, object]:
+    return asdict(result)
+
+
+async def import_customers(request: web.Request) -> web.StreamResponse:
+    services = request.app[SERVICES]
+    megabytes = services.config.web.max_upload_mb
+    dry_run = flag(request, "dry_run", False)
+    language = request_language(request)
+    if request.content_length is not None and request.content_length > megabytes * 2**20 + _CHUNK:
+        raise _too_large(megabytes)
+    upload, size = await _receive(request, _upload_path(services.config.state_dir), megabytes)
+    try:
+        if flag(request, "progress", False):
+            return await _with_progress(request, upload, size, dry_run, language)
+        try:
+            result = await import_csv(services.pool, upload, dry_run=dry_run, language=language)
+        except CsvError as exc:
+            raise ApiError(400, "bad_csv", str(exc), field="csv_file") from None
+        return respond(result_json(result))
+    finally:
+        os.unlink(upload)
+
+
+def _upload_path(state_dir: Path) -> Path:
+    folder = state_dir / "uploads"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder / f"{secrets.token_hex(8)}.csv"
+
+
+async def _receive(request: web.Request, path: Path, megabytes: int) -> tuple[Path, int]:
+    """The `csv_file` part, written to `path` (mode 0600) as it arrives; its size."""
+    try:
+        reader = await request.multipart()
+    except (AssertionError, ValueError, KeyError):
+        raise _no_file() from None
+    async for part in reader:
+        if getattr(part, "name", None) != "csv_file":
+            continue
+        size = 0
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                while chunk := await part.read_chunk(_CHUNK):  # type: ignore[union-attr]
+                    size += len(chunk)
+                    if size > megabytes * 2**20:
+                        raise _too_large(megabytes)
+                    out.write(chunk)
+        except BaseException:
+            os.unlink(path)
+            raise
+        return path, size
+    raise _no_file()
+
+
+async def _with_progress(
+    request: web.Request, upload: Path, size: int, dry_run: bool, language: str
+) -> web.StreamResponse:
+    """NDJSON: a line per batch read, {"progress": {rows, bytes, size}}, then {"result": …}
+    or {"error": …}."""
+    response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson"})
+    await response.prepare(request)
+
+    async def line(value: object) -> None:
+        await response.write((dumps(value) + "\n").encode())
+
+    async def progress(rows: int, read: int) -> None:
+        await line({"progress": {"rows": rows, "bytes": read, "size": size}})
+
+    try:
+        result = await import_csv(
+            request.app[SERVICES].pool,
+            upload,
+            dry_run=dry_run,
+            language=language,
+            progress=progress,
+        )
+        await line({"result": result_json(result)})
+    except CsvError as exc:
+        await line({"error": {"code": "bad_csv", "message": str(exc), "field": "csv_file"}})
+    with contextlib.suppress(ConnectionError):
+        await response.write_eof()
+    return response
+
+
+def _too_large(megabytes: int) -> ApiError:
+    return ApiError(
+        413,
+        "too_large",
+        Text(
+            f"文件超过 {megabytes} MB 的上限（可在配置文件 [web] max_upload_mb 中调整）",
+            f"the file is larger than {megabytes} MB ([web] max_upload_mb sets the limit)",
+        ),
+        field="csv_file",
+    )
+
+
+def _no_file() -> ApiError:
+    return ApiError(
+        400,
+        "no_file",
+        Text(
+            "请在 csv_file 字段中上传 CSV 文件", "send the CSV file in the multipart field csv_file"
+        ),
+        field="csv_file",
+    )

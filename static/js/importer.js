@@ -1,0 +1,137 @@
+// Uploading customers (SPEC R-IO2): progress while the file uploads and while it is read,
+// then what was imported, and the rejected rows as a CSV to fix and upload again.
+import { lang, t } from "./i18n.js";
+import { clearErrors, showError } from "./ui.js";
+
+const dialog = document.getElementById("import-dialog");
+const form = document.getElementById("import-form");
+const bar = document.getElementById("import-progress");
+const status = document.getElementById("import-status");
+const report = document.getElementById("import-report");
+const startButton = document.getElementById("import-start");
+let rejectedLink = null;
+
+export function wireImport(onImported) {
+  document.addEventListener("mycrm:upload", () => {
+    clearErrors(form);
+    form.reset();
+    bar.hidden = true;
+    status.textContent = "";
+    report.hidden = true;
+    dialog.showModal();
+  });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    upload(onImported);
+  });
+}
+
+function upload(onImported) {
+  clearErrors(form);
+  const file = document.getElementById("import-file").files[0];
+  if (!file) {
+    showError(form, { field: "csv_file", message: t("import.choose_first") });
+    return;
+  }
+  const dryRun = document.getElementById("import-dry-run").checked;
+  const data = new FormData();
+  data.append("csv_file", file);
+  const request = new XMLHttpRequest();
+  request.open("POST", `/api/import?progress=1&dry_run=${dryRun ? 1 : 0}`);
+  request.setRequestHeader("Accept-Language", lang);
+  bar.hidden = false;
+  bar.value = 0;
+  report.hidden = true;
+  startButton.disabled = true;
+  request.upload.addEventListener("progress", (event) => {
+    if (!event.lengthComputable) return;
+    bar.value = event.loaded / event.total / 2;
+    status.textContent = t("import.uploading", { percent: Math.round((100 * event.loaded) / event.total) });
+  });
+  let seen = 0;
+  const readLines = () => {
+    const text = request.responseText;
+    const end = text.lastIndexOf("\n") + 1;
+    for (const line of text.slice(seen, end).split("\n").filter(Boolean)) handle(JSON.parse(line), dryRun, onImported);
+    seen = Math.max(seen, end);
+  };
+  request.addEventListener("progress", () => {
+    if (request.status === 200) readLines();
+  });
+  request.addEventListener("load", () => {
+    startButton.disabled = false;
+    if (request.status === 200) {
+      readLines();
+      return;
+    }
+    bar.hidden = true;
+    status.textContent = "";
+    let error = { message: request.statusText };
+    try {
+      error = JSON.parse(request.responseText).error;
+    } catch {
+      // not JSON: keep the status text
+    }
+    showError(form, error);
+  });
+  request.addEventListener("error", () => {
+    startButton.disabled = false;
+    showError(form, { message: t("app.error") });
+  });
+  request.send(data);
+}
+
+function handle(message, dryRun, onImported) {
+  if (message.progress) {
+    const { rows, bytes, size } = message.progress;
+    bar.value = 0.5 + (size ? Math.min(bytes / size, 1) / 2 : 0);
+    status.textContent = t("import.processing", { rows: rows.toLocaleString() });
+  } else if (message.error) {
+    bar.hidden = true;
+    status.textContent = "";
+    showError(form, message.error);
+  } else if (message.result) {
+    bar.value = 1;
+    show(message.result, dryRun);
+    if (!dryRun) onImported();
+  }
+}
+
+function show(result, dryRun) {
+  status.textContent = t(dryRun ? "import.checked" : "import.done", {
+    rows: result.rows,
+    inserted: result.inserted,
+    updated: result.updated,
+    rejected: result.rejected_total,
+    encoding: result.encoding,
+  });
+  const notes = [];
+  if (result.ignored_columns.length) notes.push(t("import.ignored", { columns: result.ignored_columns.join(", ") }));
+  if (result.duplicates.length) notes.push(t("import.duplicates", { count: result.duplicates.length }));
+  document.getElementById("import-notes").textContent = notes.join(" · ");
+  const body = document.getElementById("import-rejected");
+  body.replaceChildren();
+  for (const rejected of result.rejected.slice(0, 200)) {
+    const row = body.insertRow();
+    for (const text of [rejected.row, rejected.field, rejected.message]) row.insertCell().textContent = text;
+  }
+  const link = document.getElementById("import-rejected-csv");
+  if (rejectedLink) URL.revokeObjectURL(rejectedLink);
+  rejectedLink = null;
+  link.hidden = result.rejected.length === 0;
+  if (result.rejected.length) {
+    const lines = [[...result.header, t("import.error_column")]];
+    for (const rejected of result.rejected) lines.push([...rejected.cells, `${rejected.field}: ${rejected.message}`]);
+    const text = "\ufeff" + lines.map((cells) => cells.map(csvCell).join(",")).join("\r\n") + "\r\n";
+    rejectedLink = URL.createObjectURL(new Blob([text], { type: "text/csv;charset=utf-8" }));
+    link.href = rejectedLink;
+  }
+  report.hidden = notes.length === 0 && result.rejected.length === 0;
+}
+
+// As the server writes cells: formulas neutralised, quotes where needed.
+function csvCell(value) {
+  let text = String(value ?? "");
+  if (/^[=+\-@\t\r']/.test(text)) text = `'${text}`;
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
