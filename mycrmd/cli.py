@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import getpass
 import logging
 import os
 import signal
@@ -10,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 
-from mycrmd import __version__, config
+from mycrmd import __version__, config, config_edit, passwords, redact
 from mycrmd.csvio import CsvError
 from mycrmd.customer_export import KINDS, export_csv
 from mycrmd.customer_import import import_csv
@@ -41,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check-config":
         sys.stdout.write(config.render(cfg))
         return 0
+    if args.command == "passwd":
+        return _passwd(cfg.source or config.DEFAULT_PATH)
     try:
         return asyncio.run(_COMMANDS[args.command](cfg, args))
     except (
@@ -103,6 +106,10 @@ def _parser() -> argparse.ArgumentParser:
         help="load into a database that already has tables, replacing them",
     )
     sub.add_parser("check-config", help="print the effective configuration, secrets masked")
+    sub.add_parser(
+        "passwd",
+        help="set the web UI's password (from the terminal, or the first line of standard input)",
+    )
     return parser
 
 
@@ -113,6 +120,29 @@ def _setup_logging() -> None:
     if not under_systemd:
         fmt = "%(asctime)s " + fmt
     logging.basicConfig(level=logging.INFO, format=fmt, stream=sys.stderr)
+    for handler in logging.getLogger().handlers:
+        redact.protect(handler)
+
+
+def _passwd(path: Path) -> int:
+    """Exit 0 when the hash is written, 1 when the password or the file is refused."""
+    if sys.stdin.isatty():
+        password = getpass.getpass("New password for the web UI: ")
+        if getpass.getpass("Again: ") != password:
+            print("mycrmd: the two passwords differ; nothing changed", file=sys.stderr)
+            return 1
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        config_edit.set_password_hash(path, passwords.hash_password(password))
+    except (passwords.PasswordError, config.ConfigError, OSError, ValueError) as exc:
+        print(f"mycrmd: {exc}; nothing changed", file=sys.stderr)
+        return 1
+    print(
+        f"password set in {path} (mode 0600); a running daemon takes it on reload "
+        "(systemctl reload mycrmd, or SIGHUP)"
+    )
+    return 0
 
 
 async def _serve(cfg: config.Config, args: argparse.Namespace) -> int:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, get_type_hints
 
+from mycrmd import redact
+
 DEFAULT_PATH = Path("/etc/mycrmd/mycrmd.toml")
 MASK = "********"
 
@@ -63,6 +65,18 @@ def _nameserver() -> dict[str, Any]:
         except ValueError:
             return 'must be an IP address, optionally with a port ("192.0.2.53:5353")'
         return None if 0 < port < 65536 else "has a port that is not a number from 1 to 65535"
+
+    return {"check": check}
+
+
+def _networks() -> dict[str, Any]:
+    def check(values: tuple[str, ...]) -> str | None:
+        for value in values:
+            try:
+                ipaddress.ip_network(value, strict=False)
+            except ValueError:
+                return f'must list IP addresses or networks ("127.0.0.1", "10.0.0.0/8"): {value!r}'
+        return None
 
     return {"check": check}
 
@@ -123,6 +137,8 @@ class WebConfig:
     port: int = field(default=8080, metadata=_between(1, 65535))
     password_hash: str = _secret()
     max_upload_mb: int = field(default=50, metadata=_between(1, 10240))
+    session_days: int = field(default=7, metadata=_between(1, 365))
+    trusted_proxies: tuple[str, ...] = field(default=(), metadata=_networks())
 
 
 @dataclass(frozen=True)
@@ -190,7 +206,9 @@ def load(path: Path | None) -> Config:
     raw: dict[str, Any] = {}
     if path is not None:
         raw = _read_json(path) if path.suffix == ".json" else _read_toml(path)
-    return _build_config(raw, path)
+    config = _build_config(raw, path)
+    redact.remember(config.db.passwd, config.backup.passwd, config.web.password_hash)
+    return config
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

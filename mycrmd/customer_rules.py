@@ -89,10 +89,8 @@ def check_field(field: str, value: Any) -> Any:
         return ""
     elif not isinstance(value, str):
         raise FieldError(field, Text(f"{label[0]}必须是文本", f"{label[1]} must be text"))
-    else:
-        value = value.strip()
     limit = LENGTHS.get(field)
-    if limit is not None and len(value) > limit:
+    if limit is not None and len(value) > limit:  # as sent: the API's schema says maxLength
         raise FieldError(
             field,
             Text(
@@ -100,7 +98,7 @@ def check_field(field: str, value: Any) -> Any:
                 f"{label[1]} is too long: {len(value)} characters, at most {limit}",
             ),
         )
-    return value
+    return value.strip()
 
 
 def _integer(value: Any) -> int | None:

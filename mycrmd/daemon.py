@@ -7,6 +7,7 @@ pool closed, the embedded server stopped).
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import signal
 from collections.abc import AsyncIterator
@@ -60,7 +61,34 @@ async def open_store(config: Config) -> AsyncIterator[Pool]:
             await server.stop()
 
 
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_exposure(config: Config) -> None:
+    """No password, no listening beyond this machine; a config file others can read is said."""
+    if not is_loopback(config.web.host) and not config.web.password_hash:
+        raise StartupError(
+            f"refusing to listen on {config.web.host} without a password: "
+            'set one with `mycrmd passwd`, or keep [web] host = "127.0.0.1"'
+        )
+    if config.source is not None:
+        with contextlib.suppress(OSError):
+            if config.source.stat().st_mode & 0o004:
+                log.warning(
+                    "%s is readable by every user of this machine and may hold passwords: "
+                    "chmod o-r it",
+                    config.source,
+                )
+
+
 async def serve(config: Config) -> int:
+    _check_exposure(config)
     async with open_store(config) as pool:
         scheduler = Scheduler(pool, config, registry.jobs())
         services = Services(pool=pool, scheduler=scheduler, config=config)
@@ -129,6 +157,9 @@ def _reload(services: Services) -> None:
     if (new.web.host, new.web.port) != (old.web.host, old.web.port):
         log.warning("reload: [web] host and port take effect after a restart")
     web_config = replace(new.web, host=old.web.host, port=old.web.port)
+    if not is_loopback(old.web.host) and not new.web.password_hash:
+        log.error("reload: keeping the password, [web] host %s needs one", old.web.host)
+        web_config = replace(web_config, password_hash=old.web.password_hash)
     new = replace(new, db=old.db, paths=old.paths, web=web_config)
     services.config = new
     services.scheduler.config = new

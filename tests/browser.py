@@ -4,11 +4,12 @@ Each test gets a fresh page in Simplified Chinese on the app served in-process; 
 by the page's scripts fail the test, and screenshots land under the test run's output folder.
 """
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Dialog, Page, Request, async_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -37,6 +38,8 @@ class UiPage:
     shots: Path
     errors: list[str] = field(default_factory=list)
     console: list[str] = field(default_factory=list)
+    foreign: list[str] = field(default_factory=list)  # requests that left the app's origin
+    pending: set[asyncio.Future[None]] = field(default_factory=set)
 
     async def open(self, path: str = "/") -> Page:
         await self.page.goto(self.base + path)
@@ -55,5 +58,24 @@ async def new_page(browser: Browser, base: str, shots: Path, locale: str = "zh-C
     ui = UiPage(page, context, base, shots)
     page.on("pageerror", lambda error: ui.errors.append(str(error)))
     page.on("console", lambda message: ui.console.append(f"{message.type}: {message.text}"))
-    page.on("dialog", lambda dialog: ui.errors.append(f"unexpected dialog: {dialog.message}"))
+    page.on("dialog", lambda dialog: _refuse_dialog(ui, dialog))
+    page.on("request", lambda request: _note_foreign(ui, request.url))
+    page.on("requestfailed", lambda request: _forget_blocked(ui, request))
     return ui
+
+
+def _note_foreign(ui: UiPage, url: str) -> None:
+    if not url.startswith((ui.base + "/", "data:", "about:", "blob:")):
+        ui.foreign.append(url)
+
+
+def _refuse_dialog(ui: UiPage, dialog: Dialog) -> None:
+    """Noted as an error and dismissed, so the page goes on (an open dialog blocks it)."""
+    ui.errors.append(f"unexpected dialog: {dialog.message}")
+    ui.pending.add(asyncio.ensure_future(dialog.dismiss()))
+
+
+def _forget_blocked(ui: UiPage, request: Request) -> None:
+    """A request the page's policy stopped never left the browser."""
+    if request.failure in ("csp", "net::ERR_BLOCKED_BY_CSP") and request.url in ui.foreign:
+        ui.foreign.remove(request.url)

@@ -13,18 +13,15 @@ from pathlib import Path
 
 import aiomysql
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from hypothesis import settings
 from playwright.async_api import Browser
 
 from mycrmd.config import Config, DbConfig, PathsConfig
 from mycrmd.embedded_db import EmbeddedServer
-from mycrmd.jobs import registry
-from mycrmd.jobs.scheduler import Scheduler
 from mycrmd.store.migrate import migrate
 from mycrmd.store.pool import Pool, close_pool, create_pool
-from mycrmd.web.app import create_app
-from mycrmd.web.services import Services
+from tests.app_client import serving
 from tests.browser import UiPage, launch, new_page
 from tests.certs import ServerCertificate, make_certificate
 from tests.daemon_process import DaemonFactory
@@ -137,10 +134,8 @@ def mail_user(dovecot: Dovecot) -> MailUser:
 
 @pytest.fixture
 async def client(pool: Pool, config: Config) -> AsyncIterator[TestClient]:
-    """The web app in this process, on the test's database, its jobs registered not started."""
-    scheduler = Scheduler(pool, config, registry.jobs())
-    app = create_app(Services(pool=pool, scheduler=scheduler, config=config))
-    async with TestClient(TestServer(app)) as test_client:
+    """The web app in this process, on the test's database."""
+    async with serving(pool, config) as test_client:
         yield test_client
 
 

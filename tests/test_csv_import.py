@@ -9,14 +9,11 @@ from typing import Any
 
 import pytest
 from aiohttp import FormData
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
 from mycrmd.config import Config
-from mycrmd.jobs import registry
-from mycrmd.jobs.scheduler import Scheduler
 from mycrmd.store.pool import Pool, execute, fetch_all, fetch_one, fetch_value, insert
-from mycrmd.web.app import create_app
-from mycrmd.web.services import Services
+from tests.app_client import serving
 
 ZH_HEADER = "联系人,邮箱,客户评级,公司,国家,地址,电话,网站,备注,最近联系时间,有效性"
 
@@ -263,10 +260,7 @@ async def test_progress_is_streamed_then_the_result(client: TestClient, pool: Po
 
 async def test_a_file_over_the_limit_is_refused_with_413(pool: Pool, config: Config) -> None:
     limited = replace(config, web=replace(config.web, max_upload_mb=1))
-    app = create_app(
-        Services(pool=pool, scheduler=Scheduler(pool, limited, registry.jobs()), config=limited)
-    )
-    async with TestClient(TestServer(app)) as client:
+    async with serving(pool, limited) as client:
         big = ("Email\n" + "x@big.example\n" * 90_000).encode()  # 1.2 MB
         assert len(big) > 2**20
         error = (await upload(client, big, status=413))["error"]

@@ -8,6 +8,8 @@ import os
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
+from mycrmd import redact
+
 _MAX_BYTES = 2 * 1024 * 1024
 _BACKUPS = 3
 _FORMAT = "%(asctime)s %(levelname)s %(message)s"
@@ -26,7 +28,7 @@ def job_logger(job: str, log_dir: Path) -> logging.Logger:
     log_dir.mkdir(parents=True, exist_ok=True)
     handler = RotatingFileHandler(path, maxBytes=_MAX_BYTES, backupCount=_BACKUPS, encoding="utf-8")
     handler.setFormatter(logging.Formatter(_FORMAT, "%Y-%m-%d %H:%M:%S"))
-    logger.addHandler(handler)
+    logger.addHandler(redact.protect(handler))
     return logger
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import aiomysql
 
+from mycrmd import redact
 from mycrmd.store.pool import Pool, Row, execute, fetch_all, insert
 
 # Named locks are server-wide, so their name, LEFT(CONCAT('mycrmd.job.', job, '.',
@@ -43,7 +44,7 @@ async def finish_run(pool: Pool, run_id: int, status: str, summary: dict[str, An
     await execute(
         pool,
         "UPDATE job_runs SET finished_at = NOW(), status = %s, summary = %s WHERE id = %s",
-        (status, json.dumps(summary, ensure_ascii=False, default=str), run_id),
+        (status, redact.redact(json.dumps(summary, ensure_ascii=False, default=str)), run_id),
     )
 
 

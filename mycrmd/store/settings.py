@@ -1,11 +1,16 @@
 """The `config` table: settings the UI edits and the jobs read fresh on every run."""
 
+from mycrmd import redact
 from mycrmd.store.pool import Pool, execute, fetch_all, fetch_value
+
+SECRET = "mail_password"  # noqa: S105 (the setting's name): kept out of logs once read
 
 
 async def load(pool: Pool) -> dict[str, str]:
     rows = await fetch_all(pool, "SELECT parameter, value FROM config")
-    return {row["parameter"]: row["value"] for row in rows if row["value"] is not None}
+    values = {row["parameter"]: row["value"] for row in rows if row["value"] is not None}
+    redact.remember(values.get(SECRET))
+    return values
 
 
 async def get(pool: Pool, name: str) -> str | None:
@@ -14,6 +19,7 @@ async def get(pool: Pool, name: str) -> str | None:
 
 async def put(pool: Pool, values: dict[str, str]) -> None:
     """Write several settings at once; each is created when missing."""
+    redact.remember(values.get(SECRET))
     for name, value in values.items():
         await execute(
             pool,

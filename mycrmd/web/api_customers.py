@@ -9,7 +9,7 @@ from mycrmd.store.customers import DuplicateEmail
 from mycrmd.text import Text
 from mycrmd.web.errors import ApiError
 from mycrmd.web.jsonout import respond
-from mycrmd.web.params import flag, integer, json_object, list_query, path_id
+from mycrmd.web.params import MAX_PAGE, MAX_ROWS, flag, integer, json_object, list_query, path_id
 from mycrmd.web.services import SERVICES
 
 
@@ -101,8 +101,8 @@ async def list_customer_messages(request: web.Request) -> web.Response:
     total, rows = await messages.for_address(
         request.app[SERVICES].pool,
         customer["email"],
-        integer(request, "page", 1, 1, 1_000_000),
-        integer(request, "rows", 50, 0, 500),
+        integer(request, "page", 1, 1, MAX_PAGE),
+        integer(request, "rows", 50, 0, MAX_ROWS),
     )
     return respond({"total": total, "rows": rows})
 

@@ -12,7 +12,8 @@ import secrets
 from dataclasses import asdict
 from pathlib import Path
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from mycrmd.csvio import CsvError
 from mycrmd.customer_import import ImportResult, import_csv
@@ -61,28 +62,32 @@ def _upload_path(state_dir: Path) -> Path:
 
 
 async def _receive(request: web.Request, path: Path, megabytes: int) -> tuple[Path, int]:
-    """The `csv_file` part, written to `path` (mode 0600) as it arrives; its size."""
+    """The `csv_file` part, written to `path` (mode 0600) as it arrives; its size. A body
+    that is not well-formed multipart (a bad part header, say) is a 400 like no file at all."""
     try:
         reader = await request.multipart()
-    except (AssertionError, ValueError, KeyError):
+        async for part in reader:
+            if getattr(part, "name", None) == "csv_file":
+                return path, await _save(part, path, megabytes)  # type: ignore[arg-type]
+    except (AssertionError, ValueError, KeyError, HttpProcessingError):
         raise _no_file() from None
-    async for part in reader:
-        if getattr(part, "name", None) != "csv_file":
-            continue
-        size = 0
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                while chunk := await part.read_chunk(_CHUNK):  # type: ignore[union-attr]
-                    size += len(chunk)
-                    if size > megabytes * 2**20:
-                        raise _too_large(megabytes)
-                    out.write(chunk)
-        except BaseException:
-            os.unlink(path)
-            raise
-        return path, size
     raise _no_file()
+
+
+async def _save(part: BodyPartReader, path: Path, megabytes: int) -> int:
+    size = 0
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := await part.read_chunk(_CHUNK):
+                size += len(chunk)
+                if size > megabytes * 2**20:
+                    raise _too_large(megabytes)
+                out.write(chunk)
+    except BaseException:
+        os.unlink(path)
+        raise
+    return size
 
 
 async def _with_progress(

@@ -7,7 +7,7 @@ from mycrmd.store import messages
 from mycrmd.text import Text
 from mycrmd.web.errors import ApiError
 from mycrmd.web.jsonout import respond
-from mycrmd.web.params import bad, integer, path_id
+from mycrmd.web.params import MAX_PAGE, MAX_ROWS, bad, integer, path_id
 from mycrmd.web.services import SERVICES
 
 TYPES = ("receive", "sendto", "comment", "system")
@@ -26,8 +26,8 @@ async def list_messages(request: web.Request) -> web.Response:
     total, rows = await messages.of_type(
         request.app[SERVICES].pool,
         kind,
-        integer(request, "page", 1, 1, 1_000_000),
-        integer(request, "rows", 50, 0, 500),
+        integer(request, "page", 1, 1, MAX_PAGE),
+        integer(request, "rows", 50, 0, MAX_ROWS),
     )
     return respond({"total": total, "rows": rows})
 

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from mycrmd.store import settings
 from mycrmd.store.followup import OPERATORS
+from mycrmd.store.settings import SECRET
 from mycrmd.text import Text
 from mycrmd.web.errors import ApiError
 from mycrmd.web.jsonout import respond
@@ -79,7 +80,6 @@ EDITABLE: dict[str, Check] = {
     "woocommerce_api": _text(1000),
 }
 READ_ONLY = ("mail_checked_date",)  # the verify job's guard
-SECRET = "mail_password"  # noqa: S105 (the name of the setting, not a password)
 
 
 def add_routes(app: web.Application) -> None:

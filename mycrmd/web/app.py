@@ -6,14 +6,16 @@ from aiohttp import web
 
 from mycrmd import __version__
 from mycrmd.resources import resource
-from mycrmd.web import api, api_import, exports, openapi, pages
+from mycrmd.web import api, api_import, exports, login, openapi, pages
 from mycrmd.web.errors import error_middleware
-from mycrmd.web.security import security_headers
+from mycrmd.web.security import refuse_cross_site, require_login, security_headers
 from mycrmd.web.services import SERVICES, Services
 
 
 def create_app(services: Services) -> web.Application:
-    app = web.Application(middlewares=[security_headers, error_middleware])
+    app = web.Application(
+        middlewares=[security_headers, error_middleware, refuse_cross_site, require_login]
+    )
     env = aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(resource("templates")),
@@ -28,4 +30,5 @@ def create_app(services: Services) -> web.Application:
     exports.add_routes(app)
     openapi.add_routes(app)
     pages.add_routes(app)
+    login.add_routes(app)
     return app

@@ -74,7 +74,10 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
         return error_response(request, 503, "database_unavailable", message)
     except web.HTTPException as exc:
         if exc.status >= 400 and _wants_json(request):
-            return error_response(request, exc.status, _code_for(exc.status), exc.reason)
+            response = error_response(request, exc.status, _code_for(exc.status), exc.reason)
+            if "Allow" in exc.headers:  # a 405 says what is allowed (RFC 9110)
+                response.headers["Allow"] = exc.headers["Allow"]
+            return response
         raise
     except Exception:
         log.exception("unhandled error in %s %s", request.method, request.path)

@@ -14,11 +14,13 @@ def add_routes(app: web.Application) -> None:
 
 
 async def export_customers(request: web.Request) -> web.StreamResponse:
-    """Streamed as it is read; `current` takes the grid's q, only_valid, sort and order."""
+    """Streamed as it is read; `current` takes the grid's q, only_valid, sort and order,
+    which are checked whatever the type, so a mistyped link fails rather than exports."""
     kind = request.query.get("type", "all")
     if kind not in KINDS:
         raise bad("type", f"必须是 {' '.join(KINDS)} 之一", f"must be one of {' '.join(KINDS)}")
-    query = list_query(request) if kind == "current" else None
+    grid = list_query(request)
+    query = grid if kind == "current" else None
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/csv; charset=utf-8",

@@ -12,6 +12,8 @@ from mycrmd.web.api import LOGS
 from mycrmd.web.api_messages import TYPES
 from mycrmd.web.api_settings import EDITABLE, LANGUAGE_SETTINGS, THEMES
 from mycrmd.web.jsonout import respond
+from mycrmd.web.params import MAX_PAGE, MAX_ROWS
+from mycrmd.web.sessions import COOKIE
 
 DATE_TIME = {"type": ["string", "null"], "pattern": r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$"}
 NULLABLE_TEXT = {"type": ["string", "null"]}
@@ -41,14 +43,14 @@ EDITABLE_CUSTOMER = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
-        "name": {"type": "string", "maxLength": 128},
+        "name": {"type": ["string", "null"], "maxLength": 128},
         "email": {"type": "string", "format": "email", "maxLength": 256},
         "importance": {"type": "integer", "minimum": 0, "maximum": 5},
-        "company": {"type": "string", "maxLength": 128},
-        "country": {"type": "string", "maxLength": 30},
-        "address": {"type": "string", "maxLength": 256},
-        "phone": {"type": "string", "maxLength": 30},
-        "website": {"type": "string", "maxLength": 256},
+        "company": {"type": ["string", "null"], "maxLength": 128},
+        "country": {"type": ["string", "null"], "maxLength": 30},
+        "address": {"type": ["string", "null"], "maxLength": 256},
+        "phone": {"type": ["string", "null"], "maxLength": 30},
+        "website": {"type": ["string", "null"], "maxLength": 256},
         "valid": {"type": "integer", "enum": [0, 1, 2]},
     },
 }
@@ -159,12 +161,25 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 def _errors(*statuses: int) -> dict[str, Any]:
     words = {
         400: "the request is not as described",
+        401: "no session: log in first (a password is set)",
+        403: "a cross-site request, refused",
         404: "no such record",
         409: "conflicts with an existing record",
         413: "too large",
         503: "the database is unavailable",
     }
-    return {str(status): _json(ERROR, words[status]) for status in (*statuses, 503)}
+    return {str(status): _json(ERROR, words[status]) for status in (*statuses, 401, 403, 503)}
+
+
+def _or_html(responses: dict[str, Any]) -> dict[str, Any]:
+    """A download's errors: a page for the browser, JSON when asked (Accept)."""
+    return {
+        status: {
+            **answer,
+            "content": {**answer["content"], "text/html": {"schema": {"type": "string"}}},
+        }
+        for status, answer in responses.items()
+    }
 
 
 def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -179,16 +194,19 @@ def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any
 
 ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
 PAGING = [
-    _query("page", {"type": "integer", "minimum": 1, "maximum": 10_000_000}, "page number"),
-    _query("rows", {"type": "integer", "minimum": 0, "maximum": 500}, "rows per page"),
+    _query("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}, "page number"),
+    _query("rows", {"type": "integer", "minimum": 0, "maximum": MAX_ROWS}, "rows per page"),
 ]
-LIST_PARAMETERS = [
+GRID_PARAMETERS = [
     _query(
         "q", {"type": "string", "maxLength": 256}, "search name, email, company, country, phone"
     ),
     _query("only_valid", {"type": "boolean"}, "only valid (1) and unconfirmed (2) customers"),
     _query("sort", {"type": "string", "enum": list(COLUMNS)}, "column to sort by"),
     _query("order", {"type": "string", "enum": ["asc", "desc"]}, "sort order"),
+]
+LIST_PARAMETERS = [
+    *GRID_PARAMETERS,
     *PAGING,
     _query("total", {"type": "boolean"}, "count the matches too (default true)"),
     _query("after_id", {"type": "integer", "minimum": 1}, "the page after this customer's row"),
@@ -205,10 +223,17 @@ def document() -> dict[str, Any]:
             "version": __version__,
             "license": {"name": "GPL-3.0-or-later"},
         },
+        "components": {
+            "securitySchemes": {
+                "session": {"type": "apiKey", "in": "cookie", "name": COOKIE},
+            }
+        },
+        "security": [{"session": []}],
         "paths": {
             "/healthz": {
                 "get": {
                     "summary": "Whether the database answers",
+                    "security": [],
                     "responses": {
                         "200": _json({"type": "object"}, "healthy"),
                         "503": _json({"type": "object"}, "the database is unavailable"),
@@ -426,7 +451,14 @@ def document() -> dict[str, Any]:
                         },
                     },
                     "responses": {
-                        "200": _json(IMPORT_RESULT, "what was imported"),
+                        "200": {
+                            "description": "what was imported; with progress, NDJSON lines "
+                            "of progress and then the result or the error",
+                            "content": {
+                                "application/json": {"schema": IMPORT_RESULT},
+                                "application/x-ndjson": {"schema": {"type": "string"}},
+                            },
+                        },
                         **_errors(400, 413),
                     },
                 }
@@ -436,21 +468,21 @@ def document() -> dict[str, Any]:
                     "summary": "Customers as CSV (UTF-8 with BOM)",
                     "parameters": [
                         _query("type", {"type": "string", "enum": list(KINDS)}, "which customers"),
-                        *LIST_PARAMETERS,
+                        *GRID_PARAMETERS,
                     ],
                     "responses": {
                         "200": {
                             "description": "CSV",
                             "content": {"text/csv": {"schema": {"type": "string"}}},
                         },
-                        **_errors(400),
+                        **_or_html(_errors(400)),
                     },
                 }
             },
             "/api/openapi.json": {
                 "get": {
                     "summary": "This document",
-                    "responses": {"200": {"description": "OpenAPI 3.1"}},
+                    "responses": {"200": {"description": "OpenAPI 3.1"}, **_errors()},
                 }
             },
         },

@@ -52,6 +52,7 @@ async def page_context(request: web.Request) -> dict[str, Any]:
         "t": texts.__getitem__,
         "texts_json": json.dumps(texts, ensure_ascii=False),
         "version": __version__,
+        "login_enabled": bool(request.app[SERVICES].config.web.password_hash),
     }
 
 

@@ -11,6 +11,7 @@ from mycrmd.text import Text
 from mycrmd.web.errors import ApiError
 
 MAX_ROWS = 500
+MAX_PAGE = 10_000_000
 
 
 def bad(name: str, zh: str, en: str) -> ApiError:
@@ -20,7 +21,7 @@ def bad(name: str, zh: str, en: str) -> ApiError:
 
 def integer(request: web.Request, name: str, default: int, low: int, high: int) -> int:
     raw = request.query.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     if not raw.strip().isdigit() or not low <= int(raw) <= high:
         raise bad(name, f"必须是 {low} 到 {high} 的整数", f"must be a number from {low} to {high}")
@@ -29,7 +30,7 @@ def integer(request: web.Request, name: str, default: int, low: int, high: int) 
 
 def flag(request: web.Request, name: str, default: bool) -> bool:
     raw = request.query.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     if raw.lower() in ("1", "true", "yes", "on"):
         return True
@@ -41,10 +42,10 @@ def flag(request: web.Request, name: str, default: bool) -> bool:
 def list_query(request: web.Request) -> ListQuery:
     """q, only_valid, sort (any column), order (asc|desc), page (from 1), rows (0-500), and
     after_id or before_id for keyset paging."""
-    sort = request.query.get("sort") or "id"
+    sort = request.query.get("sort", "id")
     if sort not in COLUMNS:
         raise bad("sort", f"没有此列: {sort}", f"no such column: {sort}")
-    order = (request.query.get("order") or "asc").lower()
+    order = request.query.get("order", "asc").lower()
     if order not in ("asc", "desc"):
         raise bad("order", "必须是 asc 或 desc", "must be asc or desc")
     q = request.query.get("q", "")
@@ -59,7 +60,7 @@ def list_query(request: web.Request) -> ListQuery:
         only_valid=flag(request, "only_valid", False),
         sort=sort,
         order=order,
-        page=integer(request, "page", 1, 1, 10_000_000),
+        page=integer(request, "page", 1, 1, MAX_PAGE),
         rows=integer(request, "rows", 20, 0, MAX_ROWS),
         after_id=after_id,
         before_id=before_id,

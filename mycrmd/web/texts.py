@@ -24,6 +24,16 @@ TEXTS: dict[str, tuple[str, str]] = {
     "menu.settings": ("设置", "Settings"),
     "menu.parameters": ("参数设置", "Parameters"),
     "menu.theme": ("外观主题", "Theme"),
+    "menu.logout": ("退出登录", "Log out"),
+    # Login (security)
+    "login.title": ("登录", "Log in"),
+    "login.password": ("密码", "Password"),
+    "login.submit": ("登录", "Log in"),
+    "login.wrong": ("密码错误", "Wrong password"),
+    "login.too_many": (
+        "失败次数过多，请 {seconds} 秒后再试",
+        "Too many failed attempts; try again in {seconds} s",
+    ),
     "menu.help": ("帮助", "Help"),
     "menu.about": ("关于", "About"),
     "menu.messages": ("我的消息", "My messages"),

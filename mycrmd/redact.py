@@ -1,0 +1,48 @@
+"""Secrets never reach a log line, a job's summary or an error message (issue: security).
+
+Every secret the process learns — database and backup passwords, the web password's hash, the
+IMAP password from the settings table — is remembered here, and the filter installed on every
+log handler writes `***` in its place, in messages and tracebacks alike.
+"""
+
+import logging
+
+MASK = "***"
+_MIN_LENGTH = 4  # shorter values would mask ordinary words
+_secrets: set[str] = set()
+
+
+def remember(*values: str | None) -> None:
+    for value in values:
+        if value and len(value) >= _MIN_LENGTH:
+            _secrets.add(value)
+
+
+def redact(text: str) -> str:
+    # Longest first, so a secret containing another is masked whole.
+    for secret in sorted(_secrets, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, MASK)
+    return text
+
+
+class SecretFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not _secrets:
+            return True
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        return True
+
+
+def protect(handler: logging.Handler) -> logging.Handler:
+    """The handler, with the filter (once)."""
+    if not any(isinstance(f, SecretFilter) for f in handler.filters):
+        handler.addFilter(SecretFilter())
+    return handler
