@@ -199,9 +199,21 @@ class _Run:
                 self.ctx.log.warning("folder=%s UIDVALIDITY changed: rescanning", folder.name)
             uids = await self.client.uid_search("SINCE", since)
         found: Counter[str] = Counter()
-        for start in range(0, len(uids), BATCH):
-            batch = uids[start : start + BATCH]
-            await self._store(folder, FolderState(uidvalidity, max(batch)), batch, found)
+        batches = [uids[start : start + BATCH] for start in range(0, len(uids), BATCH)]
+        # The next batch is fetched and parsed while this one is stored: the round trips and
+        # the parsing thread overlap the database's work.
+        ahead: asyncio.Future[list[_Parsed]] | None = None
+        try:
+            for index, batch in enumerate(batches):
+                parsed = await (ahead or self._fetch_parsed(batch))
+                ahead = None
+                if index + 1 < len(batches):
+                    ahead = asyncio.ensure_future(self._fetch_parsed(batches[index + 1]))
+                await self._store(folder, FolderState(uidvalidity, max(batch)), parsed, found)
+        finally:
+            if ahead is not None:
+                # Let it finish (it has a deadline): the connection serves the next folder.
+                await asyncio.gather(ahead, return_exceptions=True)
         end = FolderState(uidvalidity, max([newest, *uids]))
         await messages.save_folder_state(self.ctx.pool, self.server.account, folder.wire, end)
         self.tally.counts.update(found)
@@ -214,11 +226,17 @@ class _Run:
             found["skipped"],
         )
 
-    async def _store(
-        self, folder: Folder, position: FolderState, batch: list[int], found: Counter[str]
-    ) -> None:
+    async def _fetch_parsed(self, batch: list[int]) -> list[_Parsed]:
         fetched = await self.client.fetch(batch)
-        parsed = await asyncio.to_thread(_parse_batch, fetched, self.ctx.config.mailbox)
+        return await asyncio.to_thread(_parse_batch, fetched, self.ctx.config.mailbox)
+
+    async def _store(
+        self,
+        folder: Folder,
+        position: FolderState,
+        parsed: list[_Parsed],
+        found: Counter[str],
+    ) -> None:
         records = []
         for item in parsed:
             if item.record is None:

@@ -56,33 +56,30 @@ async def save_batch(
 ) -> SaveResult:
     """A batch of mails and the folder's new position, all or nothing: after a crash the
     next run neither misses nor repeats a mail, and every stored mail has its addresses.
-    A mail already stored (the same Message-ID, in any folder) is counted, not stored again."""
-    new = duplicate = invalidated = 0
+    A mail already stored (the same Message-ID, in any folder) is counted, not stored again.
+    A handful of statements per batch, not two per mail: round trips were half the job's
+    time. (One fetch run at a time holds the job's lock, so no other writer races us.)"""
     async with transaction(pool) as cur:
+        stored = await _stored_keys(cur, [message.dedupe_key for message in batch])
+        fresh: dict[bytes, NewMessage] = {}
         for message in batch:
-            inserted = await cur.execute(
-                # The key goes in as hex: aiomysql 0.3 cannot pass bytes parameters with
-                # PyMySQL 1.2 (aio-libs/aiomysql#1080).
-                "INSERT INTO messages (sender, date, type, subject, content, dedupe_key) "
-                "VALUES (%s, %s, %s, %s, %s, UNHEX(%s)) ON DUPLICATE KEY UPDATE id = id",
-                (
-                    message.sender[:256],
-                    message.date,
-                    message.type,
-                    message.subject[:256],
-                    message.content,
-                    message.dedupe_key.hex(),
-                ),
-            )
-            if not inserted:
-                duplicate += 1
-                continue
-            new += 1
-            message_id = cur.lastrowid
+            if message.dedupe_key not in stored:
+                fresh.setdefault(message.dedupe_key, message)
+        for chunk in _by_size(list(fresh.values())):
+            await _insert_messages(cur, chunk)
+        ids = await _stored_keys(cur, list(fresh))
+        addresses = [
+            (ids[key], address)
+            for key, message in fresh.items()
+            for address in message.addresses
+            if len(address) <= 256
+        ]
+        if addresses:
             await cur.executemany(
-                "INSERT INTO msg_addrs (msg_id, address) VALUES (%s, %s)",
-                [(message_id, address) for address in message.addresses if len(address) <= 256],
+                "INSERT INTO msg_addrs (msg_id, address) VALUES (%s, %s)", addresses
             )
+        invalidated = 0
+        for message in fresh.values():
             for address in message.dead_addresses:
                 invalidated += await cur.execute(
                     "UPDATE customers SET valid = 0, last_checked_log = %s, "
@@ -90,7 +87,57 @@ async def save_batch(
                     (message.bounce_reason[:256], message.date, address),
                 )
         await _save_state(cur, account, folder, state)
-    return SaveResult(new, duplicate, invalidated)
+    return SaveResult(len(fresh), len(batch) - len(fresh), invalidated)
+
+
+_PACKET = 4 * 2**20  # per INSERT, well under any server's max_allowed_packet (16 MB default)
+
+
+def _by_size(messages: list[NewMessage]) -> list[list[NewMessage]]:
+    chunks: list[list[NewMessage]] = [[]]
+    size = 0
+    for message in messages:
+        length = len(message.content) + len(message.subject) + len(message.sender) + 200
+        if chunks[-1] and size + length > _PACKET:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(message)
+        size += length
+    return [chunk for chunk in chunks if chunk]
+
+
+async def _insert_messages(cur: aiomysql.DictCursor, chunk: list[NewMessage]) -> None:
+    # Keys go in as hex: aiomysql 0.3 cannot pass bytes parameters with PyMySQL 1.2
+    # (aio-libs/aiomysql#1080).
+    rows = ", ".join(["(%s, %s, %s, %s, %s, UNHEX(%s))"] * len(chunk))
+    values = [
+        value
+        for message in chunk
+        for value in (
+            message.sender[:256],
+            message.date,
+            message.type,
+            message.subject[:256],
+            message.content,
+            message.dedupe_key.hex(),
+        )
+    ]
+    await cur.execute(
+        f"INSERT INTO messages (sender, date, type, subject, content, dedupe_key) VALUES {rows}",  # noqa: S608 (placeholders)
+        values,
+    )
+
+
+async def _stored_keys(cur: aiomysql.DictCursor, keys: list[bytes]) -> dict[bytes, int]:
+    """Which of these dedupe keys are stored already, with their message's id."""
+    if not keys:
+        return {}
+    marks = ", ".join(["UNHEX(%s)"] * len(keys))
+    await cur.execute(
+        f"SELECT HEX(dedupe_key) AS k, id FROM messages WHERE dedupe_key IN ({marks})",  # noqa: S608 (placeholders)
+        [key.hex() for key in keys],
+    )
+    return {bytes.fromhex(row["k"]): row["id"] for row in await cur.fetchall()}
 
 
 async def save_folder_state(pool: Pool, account: str, folder: str, state: FolderState) -> None:
