@@ -4,6 +4,7 @@ import asyncio
 import csv
 import tempfile
 import time
+import weakref
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -167,16 +168,19 @@ class _Totals:
     for writes made elsewhere."""
 
     def __init__(self) -> None:
-        self._seen: dict[tuple[object, ...], tuple[float, int]] = {}
+        # Per pool object, not per id(pool): a new pool may reuse a closed one's id.
+        self._seen: weakref.WeakKeyDictionary[Pool, dict[tuple[object, ...], tuple[float, int]]]
+        self._seen = weakref.WeakKeyDictionary()
 
     async def count(self, pool: Pool, sql: str, args: list[Any]) -> int:
-        key = (id(pool), sql, *args)
+        seen = self._seen.setdefault(pool, {})
+        key = (sql, *args)
         now = time.monotonic()
-        hit = self._seen.get(key)
+        hit = seen.get(key)
         if hit and now - hit[0] < _COUNT_TTL:
             return hit[1]
         total = int(await fetch_value(pool, sql, args))
-        self._seen[key] = (now, total)
+        seen[key] = (now, total)
         return total
 
     def forget(self) -> None:
