@@ -168,7 +168,8 @@ class DaemonFactory:
 
 
 def _with_defaults(toml: str, state_dir: Path, port: int) -> str:
-    """Add [paths] state_dir and [web] port to a TOML text unless it sets them itself."""
+    """Add [paths] state_dir, [web] port, a small [db] and an offline [verify] to a TOML text
+    unless it sets them itself."""
     extra = []
     if "[paths]" not in toml:
         extra.append(f'[paths]\nstate_dir = "{state_dir}"\n')
@@ -176,6 +177,9 @@ def _with_defaults(toml: str, state_dir: Path, port: int) -> str:
         extra.append(f"[web]\nport = {port}\n")
     if "[db]" not in toml:
         extra.append('[db]\nbuffer_pool_size = "128M"\n')
+    if "[verify]" not in toml:
+        # Never the internet: the verify job's API and DNS on a loopback port nobody serves.
+        extra.append('[verify]\napi_url = "http://127.0.0.1:9/"\nnameserver = "127.0.0.1:9"\n')
     return toml + "\n" + "\n".join(extra)
 
 

@@ -127,7 +127,9 @@ async def _stream_into_zip(args: list[str], part: Path, entry: str) -> int:
     except BaseException:
         with contextlib.suppress(ProcessLookupError):
             proc.kill()
-        await proc.wait()
+        # wait() also waits for the pipes to close, and a full, unread stdout never does
+        # (a write failing half-way, e.g. a full disk, hung the run here): drain it.
+        await asyncio.gather(proc.stdout.read(), proc.wait())
         errors.cancel()
         raise
     message = (await errors).decode(errors="replace").strip()
