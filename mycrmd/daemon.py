@@ -95,16 +95,19 @@ async def serve(config: Config) -> int:
         runner = web.AppRunner(create_app(services), shutdown_timeout=_WEB_SHUTDOWN_TIMEOUT)
         await runner.setup()
         try:
+            # Signals are handled before anything is served: a SIGUSR2 sent as soon as the
+            # health check answers would otherwise hit its default action and end the daemon.
+            await scheduler.start()
+            stop = asyncio.Event()
+            _install_signals(services, stop)
             site = web.TCPSite(runner, config.web.host, config.web.port)
             try:
                 await site.start()
             except OSError as exc:
+                await scheduler.stop(_STOP_JOBS_TIMEOUT)
                 raise StartupError(
                     f"cannot listen on {config.web.host}:{config.web.port}: {exc.strerror}"
                 ) from None
-            await scheduler.start()
-            stop = asyncio.Event()
-            _install_signals(services, stop)
             sdnotify.notify("READY=1")
             log.info("serving %s", _url(config))
             watchdog = asyncio.create_task(_watchdog(pool), name="watchdog")

@@ -6,6 +6,7 @@ from mycrmd.customer_rules import FieldError, check_customer, check_field
 from mycrmd.mail.sanitize import clean_comment
 from mycrmd.store import customers, followup, messages, settings
 from mycrmd.store.customers import DuplicateEmail
+from mycrmd.store.pool import Pool
 from mycrmd.text import Text
 from mycrmd.web.errors import ApiError
 from mycrmd.web.jsonout import respond
@@ -50,7 +51,7 @@ async def create_customer(request: web.Request) -> web.Response:
         new_id = await customers.create(pool, values)
     except DuplicateEmail as exc:
         raise _duplicate(exc) from None
-    return respond(await customers.get(pool, new_id), status=201)
+    return await _as_now(pool, new_id, status=201)
 
 
 async def show_customer(request: web.Request) -> web.Response:
@@ -68,7 +69,7 @@ async def update_customer(request: web.Request) -> web.Response:
         raise _duplicate(exc) from None
     if not found:
         raise _missing()
-    return respond(await customers.get(pool, customer_id))
+    return await _as_now(pool, customer_id)
 
 
 async def delete_customer(request: web.Request) -> web.Response:
@@ -92,7 +93,16 @@ async def update_comment(request: web.Request) -> web.Response:
         raise ApiError(400, "invalid_field", exc.message, field=exc.field) from None
     if not await customers.update(pool, customer_id, {"comment": cleaned}):
         raise _missing()
-    return respond(await customers.get(pool, customer_id))
+    return await _as_now(pool, customer_id)
+
+
+async def _as_now(pool: Pool, customer_id: int, status: int = 200) -> web.Response:
+    """The row after a change; 404 when another request deleted it in between (found by
+    schemathesis: the answer was `null`)."""
+    row = await customers.get(pool, customer_id)
+    if row is None:
+        raise _missing()
+    return respond(row, status=status)
 
 
 async def list_customer_messages(request: web.Request) -> web.Response:
