@@ -9,18 +9,20 @@ import logging
 
 MASK = "***"
 _MIN_LENGTH = 4  # shorter values would mask ordinary words
-_secrets: set[str] = set()
+# Longest first, so a secret containing another is masked whole; kept sorted here, as every
+# log line (access lines included) is checked against it.
+_secrets: tuple[str, ...] = ()
 
 
 def remember(*values: str | None) -> None:
-    for value in values:
-        if value and len(value) >= _MIN_LENGTH:
-            _secrets.add(value)
+    global _secrets
+    new = {value for value in values if value and len(value) >= _MIN_LENGTH} - set(_secrets)
+    if new:
+        _secrets = tuple(sorted({*_secrets, *new}, key=len, reverse=True))
 
 
 def redact(text: str) -> str:
-    # Longest first, so a secret containing another is masked whole.
-    for secret in sorted(_secrets, key=len, reverse=True):
+    for secret in _secrets:
         if secret in text:
             text = text.replace(secret, MASK)
     return text

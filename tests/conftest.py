@@ -28,6 +28,7 @@ from tests.daemon_process import DaemonFactory
 from tests.dovecot import Dovecot, MailUser
 from tests.fake_dns import FakeDns
 from tests.fake_verify_api import FakeVerifyApi
+from tests.file_servers import FtpServer
 
 _db_numbers = itertools.count(1)
 
@@ -111,6 +112,14 @@ async def fake_dns() -> AsyncIterator[FakeDns]:
     await server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+async def ftp(tmp_path: Path) -> AsyncIterator[FtpServer]:
+    server = FtpServer(tmp_path / "ftp-root")
+    await server.start()
+    yield server
+    await server.stop()
 
 
 @pytest.fixture(scope="session")

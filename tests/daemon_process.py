@@ -71,6 +71,16 @@ class Daemon:
     def send(self, signum: int) -> None:
         self.proc.send_signal(signum)
 
+    def memory_mb(self, field: str = "VmRSS") -> float:
+        """A memory figure of /proc/PID/status in MB: VmRSS now, VmHWM the peak."""
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1]) / 1024
+        raise AssertionError(f"no {field} for pid {self.proc.pid}")
+
+    def open_fds(self) -> int:
+        return len(os.listdir(f"/proc/{self.proc.pid}/fd"))
+
     async def wait_healthy(self, within: float = 30.0) -> None:
         deadline = time.monotonic() + within
         async with aiohttp.ClientSession() as http:

@@ -99,6 +99,13 @@ class FtpServer:
     async def stop(self) -> None:
         await self.server.close()
 
+    def backup_toml(self, remote_file: str) -> str:
+        """A [backup] section uploading to this server."""
+        return (
+            f'[backup]\nhost = "127.0.0.1"\nport = {self.port}\nuser = "{USER}"\n'
+            f'passwd = "{PASSWORD}"\nremote_file = "{remote_file}"\n'
+        )
+
 
 class _Auth(asyncssh.SSHServer):
     def begin_auth(self, username: str) -> bool:

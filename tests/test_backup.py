@@ -28,14 +28,6 @@ STAMP = TODAY.strftime("%Y%m%d")
 
 
 @pytest.fixture
-async def ftp(tmp_path: Path) -> AsyncIterator[FtpServer]:
-    server = FtpServer(tmp_path / "ftp-root")
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
 async def sftp(tmp_path: Path) -> AsyncIterator[SftpServer]:
     server = SftpServer(tmp_path / "sftp-root")
     await server.start()

@@ -2,35 +2,22 @@
 database and on the embedded default."""
 
 import signal
-from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 
 import aiohttp
-import pytest
 
 from mycrmd.config import DbConfig
 from mycrmd.store.pool import Pool, execute
 from tests.daemon_process import DaemonFactory, db_toml, run_command
-from tests.file_servers import PASSWORD, USER, FtpServer
+from tests.file_servers import PASSWORD, FtpServer
 from tests.waiting import eventually
 
 STAMP = datetime.now().strftime("%Y%m%d")
 
 
-@pytest.fixture
-async def ftp(tmp_path: Path) -> AsyncIterator[FtpServer]:
-    server = FtpServer(tmp_path / "ftp-root")
-    await server.start()
-    yield server
-    await server.stop()
-
-
 def backup_toml(ftp: FtpServer) -> str:
-    return (
-        f'[backup]\nhost = "127.0.0.1"\nport = {ftp.port}\nuser = "{USER}"\n'
-        f'passwd = "{PASSWORD}"\nremote_file = "/nightly/mycrm-%Y%m%d.zip"\n'
-    )
+    return ftp.backup_toml("/nightly/mycrm-%Y%m%d.zip")
 
 
 async def test_run_backup_from_the_command_line(

@@ -23,77 +23,20 @@ from tests import mail_samples as samples
 from tests.certs import ServerCertificate
 from tests.daemon_process import Daemon, DaemonFactory, db_toml, free_port, mariadbd_pids
 from tests.dovecot import Dovecot, MailUser
-from tests.file_servers import PASSWORD, USER, FtpServer
+from tests.file_servers import FtpServer
 from tests.traffic import Traffic
 from tests.waiting import eventually
-
-
-def mails(count: int, start: int = 0, size: int = 0) -> Iterator[bytes]:
-    for n in range(start, start + count):
-        subject = f"询价 第{n}号" if n % 5 < 2 else f"Order {n}"
-        yield samples.plain(
-            message_id=f"m{n}@buyer.example",
-            sender=f"Buyer {n} <buyer{n % 500}@buyer.example>",
-            to=samples.ME,
-            subject=subject,
-            body=("x" * 76 + "\r\n") * (size // 78) if size else f"mail {n}",
-        )
-
-
-def csv_file(path: Path, rows: int, comment: str = "") -> Path:
-    with path.open("w", encoding="utf-8") as out:
-        out.write("Email,Name,Company,Comment\n")
-        for n in range(rows):
-            out.write(f"c{n}@import.example,客户{n},公司{n % 97},{comment}\n")
-    return path
-
-
-def mailbox_toml(dovecot: Dovecot, certificate: ServerCertificate) -> str:
-    return (
-        f'[mailbox]\naddress = "{samples.ME}"\nadmin = "{samples.ADMIN_NAME}"\n'
-        f'ca_file = "{certificate.ca_file}"\n'
-    )
-
-
-async def point_at(daemon: Daemon, dovecot: Dovecot, user: MailUser) -> None:
-    settings = {
-        "mail_host": "127.0.0.1",
-        "mail_port": str(dovecot.ssl_port),
-        "mail_username": user.name,
-        "mail_password": user.password,
-    }
-    async with (
-        aiohttp.ClientSession() as http,
-        http.patch(f"{daemon.url}/api/settings", json=settings) as response,
-    ):
-        assert response.status == 200, await response.text()
-
-
-async def api(daemon: Daemon, path: str) -> dict:
-    async with aiohttp.ClientSession() as http, http.get(daemon.url + path) as response:
-        assert response.status == 200, (path, response.status, await response.text())
-        return await response.json()
-
-
-async def runs(daemon: Daemon, job: str) -> list[dict]:
-    jobs = {job["name"]: job for job in (await api(daemon, "/api/jobs"))["jobs"]}
-    return jobs[job]["runs"]
-
-
-async def finished_runs(daemon: Daemon, job: str) -> list[dict]:
-    return [run for run in await runs(daemon, job) if run["finished_at"]]
-
-
-async def upload(daemon: Daemon, path: Path, within: float = 600) -> dict:
-    form = aiohttp.FormData()
-    form.add_field("csv_file", path.open("rb"), filename=path.name, content_type="text/csv")
-    timeout = aiohttp.ClientTimeout(total=within)
-    async with (
-        aiohttp.ClientSession(timeout=timeout) as http,
-        http.post(f"{daemon.url}/api/import", data=form) as response,
-    ):
-        assert response.status == 200, await response.text()
-        return await response.json()
+from tests.workload import (
+    api,
+    csv_file,
+    fill_folders,
+    finished_runs,
+    mailbox_toml,
+    mails,
+    point_at,
+    runs,
+    upload,
+)
 
 
 def quiet_log(daemon: Daemon) -> str:
@@ -115,9 +58,7 @@ async def test_serving_goes_on_while_a_big_sync_and_an_import_run(
     certificate: ServerCertificate,
     tmp_path: Path,
 ) -> None:
-    await dovecot.create(mail_user, "Sent", "Archive", "客户")
-    for index, folder in enumerate(("INBOX", "Sent", "Archive", "客户")):
-        await dovecot.deliver(mail_user, folder, mails(2500, start=index * 2500))
+    await fill_folders(dovecot, mail_user, 10_000)
     big = csv_file(tmp_path / "customers.csv", 100_000)
     toml = db_toml(db_config) + mailbox_toml(dovecot, certificate)
     daemon = await daemons.start(toml, env={"PYTHONASYNCIODEBUG": "1"})
@@ -267,10 +208,7 @@ async def slow_ftp(tmp_path: Path) -> AsyncIterator[FtpServer]:
 async def test_killed_mid_import_and_mid_backup_nothing_is_half_done(
     daemons: DaemonFactory, slow_ftp: FtpServer, tmp_path: Path
 ) -> None:
-    backup = (
-        f'[backup]\nhost = "127.0.0.1"\nport = {slow_ftp.port}\nuser = "{USER}"\n'
-        f'passwd = "{PASSWORD}"\nremote_file = "/b/mycrm-%Y%m%d.zip"\n'
-    )
+    backup = slow_ftp.backup_toml("/b/mycrm-%Y%m%d.zip")
     daemon = await daemons.start(backup)
     big = csv_file(tmp_path / "customers.csv", 100_000, comment="x" * 40)
     form = aiohttp.FormData()
@@ -300,13 +238,6 @@ async def test_killed_mid_import_and_mid_backup_nothing_is_half_done(
     with zipfile.ZipFile(final) as archive:
         assert archive.testzip() is None
     assert await value(third, "SELECT COUNT(*) FROM customers") == 100_000
-
-
-def peak_rss_mb(daemon: Daemon) -> float:
-    for line in Path(f"/proc/{daemon.proc.pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError("no VmHWM")
 
 
 async def test_big_inputs_keep_the_daemon_small(
@@ -342,14 +273,14 @@ async def test_big_inputs_keep_the_daemon_small(
         async for chunk in response.content.iter_chunked(1 << 16):
             lines += chunk.count(b"\n")
     assert lines >= 1_000_001
-    after_export = peak_rss_mb(daemon)
+    after_export = daemon.memory_mb("VmHWM")
     assert (await upload(daemon, big))["inserted"] == 400_000
-    after_import = peak_rss_mb(daemon)
+    after_import = daemon.memory_mb("VmHWM")
     await point_at(daemon, dovecot, mail_user)
     daemon.send(signal.SIGUSR1)
     await until_fetched(daemon)
     assert await fetch_value(pool, "SELECT COUNT(*) FROM messages") == 1
-    after_mail = peak_rss_mb(daemon)
+    after_mail = daemon.memory_mb("VmHWM")
     print(
         f"peak RSS MB: export {after_export:.0f}, import {after_import:.0f}, mail {after_mail:.0f}"
     )

@@ -7,11 +7,9 @@ import json
 import os
 import shutil
 import signal
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
-import pytest
 from yarl import URL
 
 from mycrmd import passwords
@@ -28,7 +26,6 @@ from tests.daemon_process import (
 )
 from tests.dovecot import Dovecot, MailUser
 from tests.file_servers import PASSWORD as FTP_PASSWORD
-from tests.file_servers import USER as FTP_USER
 from tests.file_servers import FtpServer
 from tests.waiting import eventually
 
@@ -108,14 +105,6 @@ async def logged_in(daemon: Daemon) -> aiohttp.ClientSession:
     return http
 
 
-@pytest.fixture
-async def ftp(tmp_path: Path) -> AsyncIterator[FtpServer]:
-    server = FtpServer(tmp_path / "ftp-root")
-    await server.start()
-    yield server
-    await server.stop()
-
-
 async def start_locked(daemons: DaemonFactory, db_config: DbConfig, extra: str = "") -> Daemon:
     """A daemon on the test's database with WEB_PASSWORD set."""
     port = free_port()
@@ -132,10 +121,7 @@ async def test_secrets_never_leave_the_daemon(
     dovecot: Dovecot,
     mail_user: MailUser,
 ) -> None:
-    backup = (
-        f'[backup]\nhost = "127.0.0.1"\nport = {ftp.port}\nuser = "{FTP_USER}"\n'
-        f'passwd = "{FTP_PASSWORD}"\nremote_file = "/b/mycrm-%Y%m%d.zip"\n'
-    )
+    backup = ftp.backup_toml("/b/mycrm-%Y%m%d.zip")
     daemon = await start_locked(daemons, db_config, backup)
     daemon.config_path.chmod(0o644)
     password_hash = load(daemon.config_path).web.password_hash

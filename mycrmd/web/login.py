@@ -72,12 +72,15 @@ async def show_login_page(request: web.Request) -> web.StreamResponse:
 
 
 async def _login_page(
-    request: web.Request, target: str, error: str = "", status: int = 200, **headers: str
+    request: web.Request, target: str, error: str = "", status: int = 200, seconds: str = ""
 ) -> web.Response:
+    """The page, with the error text `error` names (seconds to wait filled in) when given."""
     context: dict[str, Any] = await page_context(request)
-    context.update(next=target, error=error)
+    message = context["t"](error).format(seconds=seconds) if error else ""
+    context.update(next=target, error=message)
     response = aiohttp_jinja2.render_template("login.html", request, context, status=status)
-    response.headers.update(headers)
+    if seconds:
+        response.headers["Retry-After"] = seconds
     return response
 
 
@@ -92,16 +95,12 @@ async def log_in(request: web.Request) -> web.StreamResponse:
     wait = failed.wait(client)
     if wait > 0:
         log.warning("login refused: too many failures client=%s", client)
-        t = (await page_context(request))["t"]
-        seconds = str(int(wait) + 1)
-        message = t("login.too_many").format(seconds=seconds)
-        return await _login_page(request, target, message, 429, **{"Retry-After": seconds})
+        return await _login_page(request, target, "login.too_many", 429, str(int(wait) + 1))
     password = str(form.get("password", ""))
     if not await asyncio.to_thread(verify_password, password, config.password_hash):
         failed.failed(client)
         log.warning("login failed client=%s", client)
-        t = (await page_context(request))["t"]
-        return await _login_page(request, target, t("login.wrong"), 401)
+        return await _login_page(request, target, "login.wrong", 401)
     failed.succeeded(client)
     log.info("login client=%s", client)
     response = web.HTTPFound(target)

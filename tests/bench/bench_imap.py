@@ -41,8 +41,8 @@ from mycrmd.store.pool import close_pool, create_pool, fetch_value
 from tests import mail_samples as samples
 from tests.certs import ServerCertificate, make_certificate
 from tests.dovecot import Dovecot, MailUser
+from tests.workload import FOLDERS
 
-FOLDERS = ("INBOX", "Sent", "Archive", "客户")
 DELAY = 0.010  # each way: 20 ms a round trip
 BATCH = 100
 

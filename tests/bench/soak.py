@@ -24,31 +24,25 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-import aiohttp
-
-from tests import mail_samples as samples
 from tests.certs import make_certificate
 from tests.daemon_process import Daemon, DaemonFactory
 from tests.dovecot import Dovecot, MailUser
 from tests.fake_dns import FakeDns
 from tests.fake_verify_api import FakeVerifyApi
-from tests.file_servers import PASSWORD, USER, FtpServer
-from tests.test_resilience import csv_file, mails, point_at, upload
+from tests.file_servers import FtpServer
 from tests.traffic import Traffic, percentile
 from tests.waiting import eventually
+from tests.workload import (
+    csv_file,
+    fill_folders,
+    finished_runs,
+    mailbox_toml,
+    mails,
+    point_at,
+    upload,
+)
 
 IDLE_SECONDS = 30
-
-
-def rss_mb(daemon: Daemon) -> float:
-    for line in Path(f"/proc/{daemon.proc.pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def open_fds(daemon: Daemon) -> int:
-    return len(list(Path(f"/proc/{daemon.proc.pid}/fd").iterdir()))
 
 
 def latencies(traffic: Traffic, since: float, until: float) -> str:
@@ -61,12 +55,6 @@ def latencies(traffic: Traffic, since: float, until: float) -> str:
 
 def p95(traffic: Traffic, since: float, until: float) -> float:
     return percentile([a.seconds for a in traffic.answers if since <= a.at <= until], 0.95)
-
-
-async def fetch_done(daemon: Daemon, after: int) -> bool:
-    async with aiohttp.ClientSession() as http, http.get(f"{daemon.url}/api/jobs") as response:
-        jobs = {job["name"]: job for job in (await response.json())["jobs"]}
-    return any(r["id"] > after and r["finished_at"] for r in jobs["fetch"]["runs"])
 
 
 async def every(seconds: float, action: Callable[[], Awaitable[None]], until: float) -> None:
@@ -85,18 +73,15 @@ async def soak(minutes: float, clients: int, root: Path) -> None:
     factory = DaemonFactory(root)
     user: MailUser = dovecot.add_user()
     toml = (
-        f'[mailbox]\naddress = "{samples.ME}"\nca_file = "{certificate.ca_file}"\n'
-        f'[backup]\nhost = "127.0.0.1"\nport = {ftp.port}\nuser = "{USER}"\n'
-        f'passwd = "{PASSWORD}"\nremote_file = "/soak/mycrm-%Y%m%d.zip"\n'
-        f'[verify]\napi_url = "{verify_api.url}"\nnameserver = "{dns.address}"\n'
+        mailbox_toml(dovecot, certificate)
+        + ftp.backup_toml("/soak/mycrm-%Y%m%d.zip")
+        + f'[verify]\napi_url = "{verify_api.url}"\nnameserver = "{dns.address}"\n'
     )
     try:
         daemon = await factory.start(toml)
         print("seeding 100,000 customers and a 10,000-mail mailbox ...", flush=True)
         await upload(daemon, csv_file(root / "seed.csv", 100_000))
-        await dovecot.create(user, "Sent", "Archive", "客户")
-        for index, folder in enumerate(("INBOX", "Sent", "Archive", "客户")):
-            await dovecot.deliver(user, folder, mails(2500, start=index * 2500))
+        await fill_folders(dovecot, user, 10_000)
         second = csv_file(root / "second.csv", 100_000, comment="second import")
         async with Traffic(daemon.url, clients=clients) as reads:
             start = time.monotonic()
@@ -105,7 +90,7 @@ async def soak(minutes: float, clients: int, root: Path) -> None:
             await point_at(daemon, dovecot, user)
             daemon.send(signal.SIGUSR1)
             await upload(daemon, second)
-            await eventually(lambda: fetch_done(daemon, 0), within=900)
+            await eventually(lambda: finished_runs(daemon, "fetch"), within=900)
             loaded_end = time.monotonic()
         idle, loaded = p95(reads, start, idle_end), p95(reads, idle_end, loaded_end)
         print(f"idle:   {latencies(reads, start, idle_end)}")
@@ -113,7 +98,7 @@ async def soak(minutes: float, clients: int, root: Path) -> None:
         print(f"loaded p95 / idle p95: {loaded / idle:.1f}x (target <= 3x)")
         print(f"errors so far: {len(reads.failures())}", flush=True)
 
-        rss_start, fds_start = rss_mb(daemon), open_fds(daemon)
+        rss_start, fds_start = daemon.memory_mb(), daemon.open_fds()
         until = time.monotonic() + minutes * 60
         counter = iter(range(10**9))
 
@@ -139,8 +124,8 @@ async def soak(minutes: float, clients: int, root: Path) -> None:
         await asyncio.sleep(2)  # let the last run finish before counting descriptors
         print(f"soak {minutes:g} min: {latencies(mixed, soak_start, soak_end)}")
         print(f"requests served: {mixed.served()}, errors: {len(mixed.failures())}")
-        print(f"RSS: {rss_start:.0f} MB at start, {rss_mb(daemon):.0f} MB at end")
-        print(f"open fds: {fds_start} at start, {open_fds(daemon)} at end")
+        print(f"RSS: {rss_start:.0f} MB at start, {daemon.memory_mb():.0f} MB at end")
+        print(f"open fds: {fds_start} at start, {daemon.open_fds()} at end")
     finally:
         await factory.stop_all()
         await dovecot.stop()
