@@ -3,7 +3,7 @@
 -- one created by the original MyCRM alike; the unique keys an original database may lack
 -- (customers.email, config.parameter) are added there, after a check for duplicates.
 
--- MyCRM's tables (SPEC R-DB1..R-DB4) -------------------------------------------------------
+-- MyCRM's tables (R-DB1..R-DB4) -------------------------------------------------------
 
 CREATE TABLE IF NOT EXISTS config (
   parameter VARCHAR(45) NOT NULL,

@@ -11,20 +11,24 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 
-from mycrmd import __version__, config, config_edit, passwords, redact
-from mycrmd.csvio import CsvError
-from mycrmd.customer_export import KINDS, export_csv
-from mycrmd.customer_import import import_csv
+from mycrmd import __version__, config
+from mycrmd.customers.csv_format import CsvError
+from mycrmd.customers.exporting import KINDS, export_csv
+from mycrmd.customers.importing import import_csv
 from mycrmd.daemon import StartupError, open_store, serve
-from mycrmd.embedded_db import EmbeddedServerError
 from mycrmd.jobs import registry
 from mycrmd.jobs.backup import restore
 from mycrmd.jobs.dump import DumpError
 from mycrmd.jobs.scheduler import Scheduler
+from mycrmd.model.customer import COLUMNS
+from mycrmd.model.jobs import RunStatus
+from mycrmd.safety import passwords, redact
 from mycrmd.store import databases
-from mycrmd.store.customers import COLUMNS, ListQuery
+from mycrmd.store.customer_list import ORDERS, ListQuery
 from mycrmd.store.migrate import MigrationError, schema_version
 from mycrmd.store.pool import DatabaseConfigError, DatabaseUnavailable
+from mycrmd.system import config_writer
+from mycrmd.system.embedded_db import EmbeddedServerError
 
 log = logging.getLogger("mycrmd")
 
@@ -90,7 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     export_cmd.add_argument("--q", default="", help="for --type current: the search")
     export_cmd.add_argument("--only-valid", action="store_true", help="for --type current")
     export_cmd.add_argument("--sort", default="id", choices=COLUMNS, help="for --type current")
-    export_cmd.add_argument("--order", default="asc", choices=("asc", "desc"))
+    export_cmd.add_argument("--order", default="asc", choices=ORDERS)
     restore_cmd = sub.add_parser(
         "restore", help="load a backup zip into a database and print its row counts"
     )
@@ -134,7 +138,7 @@ def _passwd(path: Path) -> int:
     else:
         password = sys.stdin.readline().rstrip("\r\n")
     try:
-        config_edit.set_password_hash(path, passwords.hash_password(password))
+        config_writer.set_password_hash(path, passwords.hash_password(password))
     except (passwords.PasswordError, config.ConfigError, OSError, ValueError) as exc:
         print(f"mycrmd: {exc}; nothing changed", file=sys.stderr)
         return 1
@@ -165,7 +169,7 @@ async def _run_job(cfg: config.Config, args: argparse.Namespace) -> int:
         print(f"mycrmd: {args.job} did not run (see its log)", file=sys.stderr)
         return 1
     print(f"{args.job}: {result.status} {result.summary}")
-    return 0 if result.status != "failed" else 1
+    return 0 if result.status != RunStatus.FAILED else 1
 
 
 async def _migrate(cfg: config.Config, args: argparse.Namespace) -> int:

@@ -1,6 +1,6 @@
 """The configuration file: TOML, or the original MyCRM's config.json read as-is.
 
-Everything the web UI must not edit lives here (SPEC R-CF1); what the UI edits lives in the
+Everything the web UI must not edit lives here (R-CF1); what the UI edits lives in the
 database's `config` table (store/settings.py). Errors name the file and the key, in one line.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, get_type_hints
 
-from mycrmd import redact
+from mycrmd.safety import redact
 
 DEFAULT_PATH = Path("/etc/mycrmd/mycrmd.toml")
 MASK = "********"

@@ -15,22 +15,23 @@ from dataclasses import replace
 
 from aiohttp import web
 
-from mycrmd import sdnotify
 from mycrmd.config import Config, ConfigError, load, locate
-from mycrmd.embedded_db import EmbeddedServer
 from mycrmd.jobs import registry
 from mycrmd.jobs.scheduler import Scheduler
+from mycrmd.model.jobs import JobName
 from mycrmd.store.migrate import migrate
 from mycrmd.store.pool import Pool, close_pool, create_pool, ping
+from mycrmd.system import sdnotify
+from mycrmd.system.embedded_db import EmbeddedServer
 from mycrmd.web.app import create_app
 from mycrmd.web.services import Services
 
 log = logging.getLogger("mycrmd")
 
 JOB_SIGNALS = {
-    signal.SIGUSR1: "fetch",
-    signal.SIGUSR2: "backup",
-    signal.SIGRTMIN + 1: "verify",
+    signal.SIGUSR1: JobName.FETCH,
+    signal.SIGUSR2: JobName.BACKUP,
+    signal.SIGRTMIN + 1: JobName.VERIFY,
 }
 _STOP_JOBS_TIMEOUT = 5.0
 _WEB_SHUTDOWN_TIMEOUT = 2.0

@@ -18,17 +18,17 @@ from hypothesis import settings
 from playwright.async_api import Browser
 
 from mycrmd.config import Config, DbConfig, PathsConfig
-from mycrmd.embedded_db import EmbeddedServer
 from mycrmd.store.migrate import migrate
 from mycrmd.store.pool import Pool, close_pool, create_pool
-from tests.app_client import serving
-from tests.browser import UiPage, launch, new_page
-from tests.certs import ServerCertificate, make_certificate
-from tests.daemon_process import DaemonFactory
-from tests.dovecot import Dovecot, MailUser
-from tests.fake_dns import FakeDns
-from tests.fake_verify_api import FakeVerifyApi
-from tests.file_servers import FtpServer
+from mycrmd.system.embedded_db import EmbeddedServer
+from tests.support.app_client import serving
+from tests.support.browser import UiPage, launch, new_page
+from tests.support.certs import ServerCertificate, make_certificate
+from tests.support.daemon_process import DaemonFactory
+from tests.support.dovecot import Dovecot, MailUser
+from tests.support.fake_dns import FakeDns
+from tests.support.fake_verify_api import FakeVerifyApi
+from tests.support.file_servers import FtpServer
 
 _db_numbers = itertools.count(1)
 

@@ -8,7 +8,13 @@ from email_validator import EmailNotValidError, validate_email
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mycrmd.addresses import _PLAIN, InvalidAddress, ascii_domain, check_address, split_addresses
+from mycrmd.customers.addresses import (
+    _PLAIN,
+    InvalidAddress,
+    ascii_domain,
+    check_address,
+    split_addresses,
+)
 
 ATEXT = string.ascii_letters + string.digits + "!#$%&'*+/=?^_`{|}~-"
 local_parts = st.lists(st.text(ATEXT, min_size=1, max_size=12), min_size=1, max_size=4).map(

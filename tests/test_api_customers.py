@@ -6,8 +6,9 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from mycrmd.store.customers import COLUMNS
+from mycrmd.model.customer import COLUMNS
 from mycrmd.store.pool import Pool, execute, fetch_one, insert
+from tests.support.api import get_json
 
 CUSTOMERS = [
     # name, email, importance, company, country, phone, valid
@@ -31,12 +32,6 @@ async def add(pool: Pool, *rows: tuple[Any, ...]) -> list[int]:
             )
         )
     return ids
-
-
-async def get_json(client: TestClient, url: str, status: int = 200) -> Any:
-    response = await client.get(url)
-    assert response.status == status, await response.text()
-    return await response.json()
 
 
 async def send(client: TestClient, method: str, url: str, body: Any, status: int) -> Any:

@@ -18,9 +18,9 @@ from mycrmd.jobs.backup import BackupJob, date_in_name, name_pattern
 from mycrmd.jobs.scheduler import Job, JobResult, Scheduler, every
 from mycrmd.store.migrate import migrate
 from mycrmd.store.pool import Pool, execute, fetch_all
-from tests.certs import ServerCertificate
-from tests.daemon_process import db_toml, run_command
-from tests.file_servers import PASSWORD, USER, FtpServer, SftpServer
+from tests.support.certs import ServerCertificate
+from tests.support.daemon_process import db_toml, run_command
+from tests.support.file_servers import PASSWORD, USER, FtpServer, SftpServer
 
 NEVER = every(lambda c: timedelta(days=365))
 TODAY = datetime.now()

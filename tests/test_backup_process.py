@@ -9,9 +9,9 @@ import aiohttp
 
 from mycrmd.config import DbConfig
 from mycrmd.store.pool import Pool, execute
-from tests.daemon_process import DaemonFactory, db_toml, run_command
-from tests.file_servers import PASSWORD, FtpServer
-from tests.waiting import eventually
+from tests.support.daemon_process import DaemonFactory, db_toml, run_command
+from tests.support.file_servers import PASSWORD, FtpServer
+from tests.support.waiting import eventually
 
 STAMP = datetime.now().strftime("%Y%m%d")
 

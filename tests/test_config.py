@@ -8,7 +8,7 @@ import pytest
 from mycrmd import cli, config
 from mycrmd.config import ConfigError, load, locate, render
 
-# The example config.json of the original README (SPEC R-CF1), comments removed.
+# The example config.json of the original README (R-CF1), comments removed.
 ORIGINAL_CONFIG_JSON = {
     "db": {
         "db": "my_crm",

@@ -12,8 +12,8 @@ import pytest
 
 from mycrmd.config import DbConfig
 from mycrmd.store.pool import Pool, execute, fetch_one, fetch_value
-from tests.daemon_process import db_toml, mycrmd_binary, run_command
-from tests.waiting import eventually
+from tests.support.daemon_process import db_toml, mycrmd_binary, run_command
+from tests.support.waiting import eventually
 
 
 @pytest.fixture

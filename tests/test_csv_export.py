@@ -1,4 +1,4 @@
-"""CSV export (SPEC R-IO1): each kind of download, UTF-8 with BOM, the date in the file name,
+"""CSV export (R-IO1): each kind of download, UTF-8 with BOM, the date in the file name,
 `Sir` for the follow-up list, formulas neutralised, and export -> import giving back every
 field unchanged."""
 
@@ -14,11 +14,12 @@ from aiohttp.test_utils import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mycrmd.csvio import FIELDS, HEADERS_EN, HEADERS_ZH
-from mycrmd.customer_export import export_csv
-from mycrmd.customer_import import import_csv
-from mycrmd.customer_rules import LENGTHS, check_field
-from mycrmd.mail.sanitize import clean_comment
+from mycrmd.customers.csv_format import FIELDS, HEADERS_EN, HEADERS_ZH
+from mycrmd.customers.exporting import export_csv
+from mycrmd.customers.fields import check_field
+from mycrmd.customers.importing import import_csv
+from mycrmd.model.customer import BY_NAME
+from mycrmd.safety.sanitize import clean_comment
 from mycrmd.store.pool import Pool, execute, fetch_all, insert
 
 
@@ -169,7 +170,7 @@ _TEXT = st.text(
 
 
 def _stored(field: str, value: str) -> str:
-    return check_field(field, value[: LENGTHS[field]])
+    return check_field(field, value[: BY_NAME[field].length])
 
 
 _CUSTOMER = st.fixed_dictionaries(

@@ -1,4 +1,4 @@
-"""CSV import over the API (SPEC R-IO2): every encoding and separator Excel writes, headers in
+"""CSV import over the API (R-IO2): every encoding and separator Excel writes, headers in
 Chinese, English or none, upserts by address, several addresses per cell, per-row rejections,
 the later of two rows winning, dry runs and the size limit."""
 
@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient
 
 from mycrmd.config import Config
 from mycrmd.store.pool import Pool, execute, fetch_all, fetch_one, fetch_value, insert
-from tests.app_client import serving
+from tests.support.app_client import serving
 
 ZH_HEADER = "联系人,邮箱,客户评级,公司,国家,地址,电话,网站,备注,最近联系时间,有效性"
 

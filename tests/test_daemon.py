@@ -10,10 +10,10 @@ import aiohttp
 import aiomysql
 
 from mycrmd.config import DbConfig
-from mycrmd.embedded_db import EmbeddedServer
 from mycrmd.store.pool import Pool, fetch_all
-from tests.daemon_process import DaemonFactory, db_toml, mariadbd_pids
-from tests.waiting import eventually
+from mycrmd.system.embedded_db import EmbeddedServer
+from tests.support.daemon_process import DaemonFactory, db_toml, mariadbd_pids
+from tests.support.waiting import eventually
 
 
 async def get_status(url: str) -> int:

@@ -12,10 +12,11 @@ from pathlib import Path
 import aiomysql
 import pytest
 
-from mycrmd import cli, embedded_db
-from mycrmd.embedded_db import EmbeddedServer, EmbeddedServerError
-from tests.daemon_process import mariadbd_pids
-from tests.waiting import eventually
+from mycrmd import cli
+from mycrmd.system import embedded_db
+from mycrmd.system.embedded_db import EmbeddedServer, EmbeddedServerError
+from tests.support.daemon_process import mariadbd_pids
+from tests.support.waiting import eventually
 
 
 @pytest.fixture
@@ -39,7 +40,7 @@ async def start_owner(
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "tests.embedded_owner",
+        "tests.support.embedded_owner",
         str(state_dir),
         *flags,
         stdout=asyncio.subprocess.PIPE,

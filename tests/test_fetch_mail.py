@@ -12,13 +12,13 @@ import pytest
 from mycrmd.config import Config, MailboxConfig
 from mycrmd.jobs.fetch_mail import FetchMailJob
 from mycrmd.jobs.scheduler import Job, JobResult, Scheduler, every
-from mycrmd.store import settings
+from mycrmd.store import config_table
 from mycrmd.store.pool import Pool, execute, fetch_all, fetch_one, fetch_value, insert
-from tests import mail_samples as samples
-from tests.certs import ServerCertificate
-from tests.dovecot import Dovecot, MailUser
-from tests.mail_samples import ADMIN_NAME, ME
-from tests.waiting import eventually
+from tests.support import mail_samples as samples
+from tests.support.certs import ServerCertificate
+from tests.support.dovecot import Dovecot, MailUser
+from tests.support.mail_samples import ADMIN_NAME, ME
+from tests.support.waiting import eventually
 
 NEVER = every(lambda c: timedelta(days=365))
 
@@ -43,7 +43,7 @@ async def mail_config(
 
 
 async def point_at(pool: Pool, server: Dovecot, user: MailUser, port: int | None = None) -> None:
-    await settings.put(
+    await config_table.put(
         pool,
         {
             "mail_host": "127.0.0.1",
@@ -397,7 +397,7 @@ async def test_one_failing_folder_is_skipped_and_the_others_sync(
 async def test_a_wrong_password_fails_the_run_with_its_cause(
     pool: Pool, mail_config: Config, dovecot: Dovecot, mail_user: MailUser
 ) -> None:
-    await settings.put(pool, {"mail_password": "not-it-4711"})
+    await config_table.put(pool, {"mail_password": "not-it-4711"})
     result = await run_fetch(pool, mail_config)
     assert result.status == "failed"
     assert "login refused" in str(result.summary["error"])
@@ -411,7 +411,7 @@ async def test_no_server_configured_is_a_skipped_run(pool: Pool, config: Config)
 
 
 async def test_a_dead_server_fails_quickly(pool: Pool, mail_config: Config) -> None:
-    await settings.put(pool, {"mail_port": "9"})
+    await config_table.put(pool, {"mail_port": "9"})
     result = await run_fetch(pool, mail_config)
     assert result.status == "failed"
     assert "cannot connect to 127.0.0.1:9" in str(result.summary["error"])
@@ -443,7 +443,7 @@ async def test_old_messages_are_deleted_from_the_database_only(
             message_id="r@x", sender="r@r.example", to=ME, subject="Recent", date=samples.when(5)
         ),
     )
-    await settings.put(pool, {"mail_reserved_days": "3", "monitor_mail_days": "10"})
+    await config_table.put(pool, {"mail_reserved_days": "3", "monitor_mail_days": "10"})
     old_id = await insert(
         pool,
         "INSERT INTO messages (sender, date, type, subject) VALUES ('x', %s, 'receive', 'Ancient')",

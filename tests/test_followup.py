@@ -1,4 +1,4 @@
-"""The follow-up rule (SPEC R-FU1), clause by clause, and against a literal transcription of
+"""The follow-up rule (R-FU1), clause by clause, and against a literal transcription of
 the rule on random data."""
 
 import random
@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 import pytest
 from aiohttp.test_utils import TestClient
 
-from mycrmd.store import settings
-from mycrmd.store.customers import ListQuery
+from mycrmd.store import config_table
+from mycrmd.store.customer_list import ListQuery
 from mycrmd.store.followup import Rule, due_count, due_page
 from mycrmd.store.pool import Pool, fetch_all, insert
 
@@ -161,7 +161,7 @@ async def test_the_follow_up_api_uses_the_saved_rule_and_the_grid_features(
         await customer(
             pool, f"i{importance}@x.example", importance=importance, company=f"C{importance}"
         )
-    await settings.put(pool, {"followup_importance_operators": ">", "followup_importance": "3"})
+    await config_table.put(pool, {"followup_importance_operators": ">", "followup_importance": "3"})
     data = await (await client.get("/api/followup?sort=importance&order=desc")).json()
     assert [row["email"] for row in data["rows"]] == ["i5@x.example", "i4@x.example"]
     assert data["total"] == 2

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from mycrmd.mail import mutf7
 from mycrmd.mail.mime import decode_bytes, decode_header_value
 from mycrmd.mail.parse import parse_mail
-from mycrmd.mail.sanitize import clean_html
-from tests import mail_samples as samples
+from mycrmd.safety.sanitize import clean_html
+from tests.support import mail_samples as samples
 
 ARRIVED = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 

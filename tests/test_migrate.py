@@ -6,10 +6,11 @@ import asyncio
 import pymysql
 import pytest
 
-from mycrmd.store import settings
-from mycrmd.store.migrate import DEFAULT_SETTINGS, LATEST, MigrationError, migrate, schema_version
+from mycrmd.model.settings import SEEDED as DEFAULT_SETTINGS
+from mycrmd.store import config_table
+from mycrmd.store.migrate import LATEST, MigrationError, migrate, schema_version
 from mycrmd.store.pool import Pool, execute, fetch_all, fetch_value
-from tests.original_mycrm import create_original_database
+from tests.support.original_mycrm import create_original_database
 
 
 async def table_names(pool: Pool) -> set[str]:
@@ -42,7 +43,7 @@ async def test_an_empty_database_gets_the_whole_schema_and_the_defaults(raw_pool
         "mail_folders",
         "job_runs",
     }
-    assert await settings.load(raw_pool) == DEFAULT_SETTINGS
+    assert await config_table.load(raw_pool) == DEFAULT_SETTINGS
     assert DEFAULT_SETTINGS == {
         "monitor_mail_days": "10",
         "mail_reserved_days": "365",
@@ -56,9 +57,9 @@ async def test_an_empty_database_gets_the_whole_schema_and_the_defaults(raw_pool
 
 
 async def test_migrating_twice_changes_nothing(pool: Pool) -> None:
-    await settings.put(pool, {"theme": "dark"})
+    await config_table.put(pool, {"theme": "dark"})
     assert await migrate(pool) == LATEST
-    assert await settings.get(pool, "theme") == "dark"
+    assert await config_table.get(pool, "theme") == "dark"
     versions = await fetch_all(pool, "SELECT version FROM schema_migrations")
     assert [row["version"] for row in versions] == list(range(1, LATEST + 1))
 
@@ -76,7 +77,7 @@ async def test_an_original_mycrm_database_is_brought_up_to_date_with_rows_intact
         after = await fetch_all(raw_pool, f"SELECT * FROM {table} ORDER BY 1")
         original_columns = [{key: row[key] for key in rows[0]} for row in after]
         assert original_columns == rows, table
-    values = await settings.load(raw_pool)
+    values = await config_table.load(raw_pool)
     assert values["followup_days"] == "45", "an existing value is never overwritten"
     assert values["theme"] == "black"
     assert values["mail_checked_date"] == "2024-05-01 10:00:00"

@@ -11,7 +11,7 @@ import aiohttp
 
 from mycrmd.config import DbConfig
 from mycrmd.store.pool import Pool, fetch_all
-from tests.daemon_process import DaemonFactory
+from tests.support.daemon_process import DaemonFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -7,9 +7,9 @@ import jinja2
 import pytest
 from aiohttp.test_utils import TestClient
 
-from mycrmd.resources import resource
-from mycrmd.store import settings
+from mycrmd.store import config_table
 from mycrmd.store.pool import Pool, insert
+from mycrmd.system.resources import resource
 from mycrmd.web.security import APP_POLICY
 
 TEMPLATES = sorted(
@@ -85,7 +85,7 @@ async def test_english_by_accept_language_by_cookie_or_by_the_setting(
         "客户管理"
         in await (await client.get("/?lang=zh", headers={"Accept-Language": "en"})).text()
     )
-    await settings.put(pool, {"language": "en", "theme": "black"})
+    await config_table.put(pool, {"language": "en", "theme": "black"})
     setting = await (await client.get("/", headers={"Accept-Language": "zh-CN"})).text()
     assert "Customers" in setting and 'data-theme="black"' in setting
 

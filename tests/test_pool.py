@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from mycrmd.config import DbConfig
-from mycrmd.embedded_db import EmbeddedServer
 from mycrmd.store.migrate import migrate
 from mycrmd.store.pool import (
     DatabaseUnavailable,
@@ -18,6 +17,7 @@ from mycrmd.store.pool import (
     ping,
     transaction,
 )
+from mycrmd.system.embedded_db import EmbeddedServer
 
 
 async def test_a_database_restart_is_survived(work_dir: Path) -> None:

@@ -19,14 +19,14 @@ import pytest
 
 from mycrmd.config import DbConfig
 from mycrmd.store.pool import Pool, execute, fetch_value
-from tests import mail_samples as samples
-from tests.certs import ServerCertificate
-from tests.daemon_process import Daemon, DaemonFactory, db_toml, free_port, mariadbd_pids
-from tests.dovecot import Dovecot, MailUser
-from tests.file_servers import FtpServer
-from tests.traffic import Traffic
-from tests.waiting import eventually
-from tests.workload import (
+from tests.support import mail_samples as samples
+from tests.support.certs import ServerCertificate
+from tests.support.daemon_process import Daemon, DaemonFactory, db_toml, free_port, mariadbd_pids
+from tests.support.dovecot import Dovecot, MailUser
+from tests.support.file_servers import FtpServer
+from tests.support.traffic import Traffic
+from tests.support.waiting import eventually
+from tests.support.workload import (
     api,
     csv_file,
     fill_folders,

@@ -4,8 +4,8 @@ import nh3
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mycrmd.mail import sanitize
-from mycrmd.mail.sanitize import clean_comment
+from mycrmd.safety import sanitize
+from mycrmd.safety.sanitize import clean_comment
 
 
 def test_the_shortcut_knows_every_character_nh3_changes_in_plain_text() -> None:

@@ -10,7 +10,7 @@ import pytest
 from mycrmd.config import Config
 from mycrmd.jobs.scheduler import Job, JobContext, JobResult, Scheduler, daily, every
 from mycrmd.store.pool import Pool, execute, fetch_all
-from tests.waiting import eventually
+from tests.support.waiting import eventually
 
 NEVER = every(lambda c: timedelta(days=365))
 

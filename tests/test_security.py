@@ -14,14 +14,14 @@ import pytest
 from aiohttp.test_utils import TestClient
 from yarl import URL
 
-from mycrmd import passwords, redact
 from mycrmd.config import Config
-from mycrmd.store import jobs
+from mycrmd.safety import passwords, redact
+from mycrmd.store import job_runs as jobs
 from mycrmd.store.pool import Pool, fetch_all, fetch_value, insert
 from mycrmd.web.login import safe_next
 from mycrmd.web.security import APP_POLICY
 from mycrmd.web.sessions import COOKIE, Sessions
-from tests.app_client import serving
+from tests.support.app_client import serving
 
 PASSWORD = "correct horse battery"
 HASH = passwords.hash_password(PASSWORD)

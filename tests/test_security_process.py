@@ -12,10 +12,10 @@ from pathlib import Path
 import aiohttp
 from yarl import URL
 
-from mycrmd import passwords
 from mycrmd.config import DbConfig, load
+from mycrmd.safety import passwords
 from mycrmd.store.pool import Pool, fetch_all
-from tests.daemon_process import (
+from tests.support.daemon_process import (
     Daemon,
     DaemonFactory,
     db_toml,
@@ -24,10 +24,10 @@ from tests.daemon_process import (
     mycrmd_binary,
     run_command,
 )
-from tests.dovecot import Dovecot, MailUser
-from tests.file_servers import PASSWORD as FTP_PASSWORD
-from tests.file_servers import FtpServer
-from tests.waiting import eventually
+from tests.support.dovecot import Dovecot, MailUser
+from tests.support.file_servers import PASSWORD as FTP_PASSWORD
+from tests.support.file_servers import FtpServer
+from tests.support.waiting import eventually
 
 WEB_PASSWORD = "daemon web password"
 IMAP_PASSWORD = "imap-Secret-77"

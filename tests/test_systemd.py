@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemon_process import mycrmd_binary
+from tests.support.daemon_process import mycrmd_binary
 
 UNIT = Path(__file__).resolve().parent.parent / "systemd" / "mycrmd.service"
 

@@ -11,10 +11,10 @@ from playwright.async_api import expect
 
 from mycrmd.config import Config
 from mycrmd.jobs.joblog import job_logger
-from mycrmd.store import settings
+from mycrmd.store import config_table
 from mycrmd.store.pool import Pool, execute, fetch_one, fetch_value, insert
-from tests.browser import UiPage
-from tests.waiting import eventually
+from tests.support.browser import UiPage
+from tests.support.waiting import eventually
 
 PIXEL = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -293,12 +293,12 @@ async def test_messages_in_the_side_panel(ui: UiPage, pool: Pool, remote_images:
     assert notice
     page = await ui.open()
     panel = page.locator("#side-panel")
-    # On opening: the system notices (SPEC R-CU5).
+    # On opening: the system notices (R-CU5).
     await expect(panel.locator("#side-title")).to_have_text("系统通知消息")
     await expect(panel.locator("#message-rows tr")).to_have_count(1)
     await expect(panel.locator("#message-rows")).to_contain_text("库存通知")
     await ui.shot("panel-notices")
-    # Selecting a customer shows its count; the menu item opens its messages (SPEC R-CU4).
+    # Selecting a customer shows its count; the menu item opens its messages (R-CU4).
     await page.locator(f"#customers-grid tr[data-id='{first}']").click()
     await expect(page.locator("#messages-menu")).to_have_text("我的消息(2)")
     await page.locator("#messages-menu").click()
@@ -362,7 +362,7 @@ async def test_the_follow_up_tab_saves_its_rule(ui: UiPage, pool: Pool) -> None:
     await expect(grid.locator("tbody tr[data-id]")).not_to_have_count(before)
     for row in await grid.locator("tbody tr[data-id] .col-importance").all_text_contents():
         assert row == "5"
-    stored = await settings.load(pool)
+    stored = await config_table.load(pool)
     assert (
         stored["followup_importance_operators"],
         stored["followup_importance"],
@@ -389,7 +389,9 @@ async def test_statistics_charts(ui: UiPage, pool: Pool) -> None:
 
 
 async def test_settings_keep_the_password_write_only(ui: UiPage, pool: Pool) -> None:
-    await settings.put(pool, {"mail_password": "imap-secret-42", "mail_host": "imap.example.com"})
+    await config_table.put(
+        pool, {"mail_password": "imap-secret-42", "mail_host": "imap.example.com"}
+    )
     page = await ui.open()
     assert "imap-secret-42" not in await page.content()
     await page.get_by_role("button", name="设置").click()
@@ -406,7 +408,7 @@ async def test_settings_keep_the_password_write_only(ui: UiPage, pool: Pool) -> 
     await dialog.locator("[name=mail_port]").fill("993")
     await dialog.get_by_role("button", name="保存").click()
     await expect(dialog).not_to_be_visible()
-    stored = await settings.load(pool)
+    stored = await config_table.load(pool)
     assert stored["monitor_mail_days"] == "20" and stored["mail_password"] == "imap-secret-42"
 
 
@@ -423,7 +425,7 @@ async def test_themes_change_the_whole_ui_and_are_remembered(ui: UiPage, pool: P
     await ui.shot("theme-black")
 
     async def saved() -> bool:
-        return await settings.get(pool, "theme") == "black"
+        return await config_table.get(pool, "theme") == "black"
 
     await eventually(saved)
     await page.reload()
@@ -460,7 +462,7 @@ async def test_logs_refresh_in_their_tab_and_help_and_about_open(
 
 
 async def test_the_ui_speaks_english_when_asked(browser, client, screenshots) -> None:  # type: ignore[no-untyped-def]
-    from tests.browser import new_page
+    from tests.support.browser import new_page
 
     english = await new_page(
         browser, str(client.make_url("")).rstrip("/"), screenshots, locale="en-US"

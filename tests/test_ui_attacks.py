@@ -14,17 +14,17 @@ import pytest
 from aiohttp.test_utils import TestClient
 from playwright.async_api import Browser, expect
 
-from mycrmd import passwords
 from mycrmd.config import Config, MailboxConfig
 from mycrmd.jobs.fetch_mail import FetchMailJob
 from mycrmd.jobs.scheduler import Job, Scheduler, every
-from mycrmd.store import settings
+from mycrmd.safety import passwords
+from mycrmd.store import config_table
 from mycrmd.store.pool import Pool, fetch_value
-from tests.app_client import serving
-from tests.browser import UiPage, new_page
-from tests.certs import ServerCertificate
-from tests.dovecot import Dovecot, MailUser
-from tests.mail_samples import ME, when
+from tests.support.app_client import serving
+from tests.support.browser import UiPage, new_page
+from tests.support.certs import ServerCertificate
+from tests.support.dovecot import Dovecot, MailUser
+from tests.support.mail_samples import ME, when
 
 PASSWORD = "correct horse battery"
 VICTIM = "victim@buyer.example"
@@ -84,7 +84,7 @@ def attack_mail() -> bytes:
 
 async def fetch(pool: Pool, config: Config, dovecot: Dovecot, user: MailUser, ca: str) -> None:
     await dovecot.append(user, "INBOX", attack_mail())
-    await settings.put(
+    await config_table.put(
         pool,
         {
             "mail_host": "127.0.0.1",

@@ -8,7 +8,7 @@ import io
 from playwright.async_api import expect
 
 from mycrmd.store.pool import Pool, fetch_value, insert
-from tests.browser import UiPage
+from tests.support.browser import UiPage
 
 GBK_FILE = (
     "联系人,邮箱,客户评级,公司\r\n"

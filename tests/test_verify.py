@@ -10,12 +10,12 @@ import pytest
 from mycrmd.config import Config, VerifyConfig
 from mycrmd.jobs.scheduler import Job, JobResult, Scheduler, every
 from mycrmd.jobs.verify import VerifyJob, guard
-from mycrmd.store import settings
+from mycrmd.store import config_table
 from mycrmd.store.pool import Pool, fetch_all, fetch_one, insert
-from tests import fake_verify_api as api
-from tests.fake_dns import NXDOMAIN, SERVFAIL, SILENT, FakeDns
-from tests.fake_verify_api import FakeVerifyApi
-from tests.waiting import eventually
+from tests.support import fake_verify_api as api
+from tests.support.fake_dns import NXDOMAIN, SERVFAIL, SILENT, FakeDns
+from tests.support.fake_verify_api import FakeVerifyApi
+from tests.support.waiting import eventually
 
 T0 = datetime(2026, 11, 25, 10, 0, 0)
 NEVER = every(lambda c: timedelta(days=365))
@@ -71,7 +71,7 @@ async def run_verify(pool: Pool, config: Config, clock: FakeClock) -> JobResult:
 
 
 async def checked_at(pool: Pool, when: datetime) -> None:
-    await settings.put(pool, {"mail_checked_date": when.strftime("%Y-%m-%d %H:%M:%S")})
+    await config_table.put(pool, {"mail_checked_date": when.strftime("%Y-%m-%d %H:%M:%S")})
 
 
 @pytest.mark.parametrize(
@@ -122,7 +122,7 @@ async def test_a_run_30_minutes_after_waits_until_61_then_checks(
     assert clock.slept == [31 * 60]
     assert result.status == "ok" and result.summary["checked"] == 1
     assert verify_api.asked == ["a@example.com"]
-    assert await settings.get(pool, "mail_checked_date") == "2026-11-25 11:01:00"
+    assert await config_table.get(pool, "mail_checked_date") == "2026-11-25 11:01:00"
     assert "waiting until 11:01" in (verify_config.log_dir / "verify.log").read_text()
 
 
@@ -139,7 +139,7 @@ async def test_the_wait_shows_in_the_job_status_and_stop_interrupts_it_cleanly(
     (row,) = await fetch_all(pool, "SELECT status FROM job_runs")
     assert row["status"] == "interrupted"
     assert verify_api.asked == []
-    assert await settings.get(pool, "mail_checked_date") == "2026-11-25 10:00:00"
+    assert await config_table.get(pool, "mail_checked_date") == "2026-11-25 10:00:00"
 
 
 async def test_a_run_62_minutes_after_or_a_day_and_2_minutes_after_runs_at_once(
@@ -242,7 +242,7 @@ async def test_the_rate_limit_stops_the_run_and_the_guard_is_set(
     assert result.summary["checked"] == 2
     assert "limit of 5 emails per hour" in result.summary["stopped"]
     assert (await customer(pool, "c2@example.com"))["last_checked_date"] is None
-    assert await settings.get(pool, "mail_checked_date") == "2026-11-25 10:00:00"
+    assert await config_table.get(pool, "mail_checked_date") == "2026-11-25 10:00:00"
 
 
 async def test_a_500_or_garbage_is_logged_the_customer_kept_and_the_run_goes_on(

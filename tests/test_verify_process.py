@@ -10,12 +10,12 @@ from pathlib import Path
 import aiohttp
 
 from mycrmd.config import DbConfig
-from mycrmd.store import settings
+from mycrmd.store import config_table
 from mycrmd.store.pool import Pool, fetch_all, insert
-from tests.daemon_process import DaemonFactory, db_toml, run_command
-from tests.fake_dns import FakeDns
-from tests.fake_verify_api import FakeVerifyApi
-from tests.waiting import eventually
+from tests.support.daemon_process import DaemonFactory, db_toml, run_command
+from tests.support.fake_dns import FakeDns
+from tests.support.fake_verify_api import FakeVerifyApi
+from tests.support.waiting import eventually
 
 
 def verify_toml(db_config: DbConfig, api: FakeVerifyApi, dns: FakeDns, per_run: int = 5) -> str:
@@ -95,7 +95,7 @@ async def test_the_daemon_verifies_at_start_keeps_the_guard_over_a_restart_and_o
     await eventually(lambda: "configuration reloaded" in again.log())
     assert "take effect after a restart" not in again.log()
     earlier = datetime.now() - timedelta(hours=2)
-    await settings.put(pool, {"mail_checked_date": earlier.strftime("%Y-%m-%d %H:%M:%S")})
+    await config_table.put(pool, {"mail_checked_date": earlier.strftime("%Y-%m-%d %H:%M:%S")})
     again.send(signal.SIGRTMIN + 1)
     await eventually(lambda: len(verify_api.asked) == 3)
     runs = await verify_runs(pool)
@@ -112,7 +112,7 @@ async def test_sigterm_ends_the_61_minute_wait_cleanly(
 ) -> None:
     await add_customers(pool, 1)
     half_hour_ago = datetime.now() - timedelta(minutes=30)
-    await settings.put(pool, {"mail_checked_date": half_hour_ago.strftime("%Y-%m-%d %H:%M:%S")})
+    await config_table.put(pool, {"mail_checked_date": half_hour_ago.strftime("%Y-%m-%d %H:%M:%S")})
     daemon = await daemons.start(verify_toml(db_config, verify_api, fake_dns))
     until = (half_hour_ago + timedelta(minutes=61)).strftime("%H:%M")
 

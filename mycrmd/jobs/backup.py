@@ -1,4 +1,4 @@
-"""The backup job (SPEC R-JOB5): dump and zip the database, prove the zip restores, upload it over
+"""The backup job (R-JOB5): dump and zip the database, prove the zip restores, upload it over
 FTP or SFTP, then delete backups older than days_saved.
 
 The proof comes before the upload and the clean-up, so a backup that does not restore is a
@@ -19,6 +19,7 @@ from mycrmd.config import Config
 from mycrmd.jobs import remote
 from mycrmd.jobs.dump import DumpError, dump_to_zip, load_zip
 from mycrmd.jobs.scheduler import JobContext, JobResult
+from mycrmd.model.jobs import RunStatus
 from mycrmd.store import databases
 from mycrmd.store.pool import Pool
 
@@ -106,8 +107,8 @@ class BackupJob:
         except BackupFailed as exc:
             ctx.log.error("%s", exc)
             summary["error"] = str(exc)
-            return JobResult("failed", summary)
-        return JobResult("ok", summary)
+            return JobResult(RunStatus.FAILED, summary)
+        return JobResult(RunStatus.OK, summary)
 
     async def _dump(self, ctx: JobContext, target: Path, summary: dict[str, object]) -> int:
         entry = target.stem + ".sql"

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mycrmd.config import Config
-from mycrmd.embedded_db import find_program, socket_path
+from mycrmd.system.embedded_db import find_program, socket_path
 
 _CHUNK = 1024 * 1024
 

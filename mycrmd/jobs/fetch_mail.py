@@ -1,4 +1,4 @@
-"""The fetch job (SPEC R-JOB3, R-JOB4): new mail from every folder into `messages`.
+"""The fetch job (R-JOB3, R-JOB4): new mail from every folder into `messages`.
 
 Incremental: per folder the job remembers UIDVALIDITY and the last UID it saw (mail_folders),
 asks only for newer UIDs, and skips a folder whose STATUS shows nothing new. The first run, or
@@ -27,7 +27,10 @@ from mycrmd.mail.imap import (
     search_date,
 )
 from mycrmd.mail.parse import ParsedMail, parse_mail
-from mycrmd.store import messages, settings
+from mycrmd.model import settings
+from mycrmd.model.jobs import RunStatus
+from mycrmd.model.message import MessageType
+from mycrmd.store import config_table, messages
 from mycrmd.store.messages import FolderState, NewMessage
 
 
@@ -57,16 +60,16 @@ class _Tally:
         return summary
 
 
-def classify(mail: ParsedMail, mailbox: MailboxConfig) -> str:
-    """SPEC R-JOB3: the admin's display name or a bounce → system; from our own address →
+def classify(mail: ParsedMail, mailbox: MailboxConfig) -> MessageType:
+    """R-JOB3: the admin's display name or a bounce → system; from our own address →
     sendto (we wrote it); anything else → receive."""
     if mailbox.admin and mail.sender_name == mailbox.admin:
-        return "system"
+        return MessageType.SYSTEM
     if mail.bounce is not None:
-        return "system"
+        return MessageType.SYSTEM
     if mailbox.address and mail.sender_address.lower() == mailbox.address.lower():
-        return "sendto"
-    return "receive"
+        return MessageType.SENDTO
+    return MessageType.RECEIVE
 
 
 def to_record(mail: ParsedMail, mailbox: MailboxConfig) -> NewMessage:
@@ -120,14 +123,14 @@ def _parse_batch(fetched: Sequence[FetchedMail], mailbox: MailboxConfig) -> list
 
 class FetchMailJob:
     async def run(self, ctx: JobContext) -> JobResult:
-        values = await settings.load(ctx.pool)
+        values = await config_table.load(ctx.pool)
         server = _server(values)
         if server is None:
             reason = "no IMAP server or account set (设置 → 参数设置)"
             ctx.log.info("skipped: %s", reason)
-            return JobResult("skipped", {"reason": reason})
-        since = date.today() - timedelta(days=_days(values.get("monitor_mail_days"), 10))
-        keep_days = _days(values.get("mail_reserved_days"), 365)
+            return JobResult(RunStatus.SKIPPED, {"reason": reason})
+        since = date.today() - timedelta(days=settings.number(values, "monitor_mail_days"))
+        keep_days = settings.number(values, "mail_reserved_days")
         mailbox = ctx.config.mailbox
         tally = _Tally()
         try:
@@ -143,7 +146,7 @@ class FetchMailJob:
                 await client.logout()
         except ImapError as exc:
             ctx.log.error("failed: %s", exc)
-            return JobResult("failed", {**tally.summary(), "error": str(exc)})
+            return JobResult(RunStatus.FAILED, {**tally.summary(), "error": str(exc)})
         deleted = await messages.delete_older_than(ctx.pool, keep_days)
         updated = await messages.update_last_contact(ctx.pool)
         ctx.log.info(
@@ -153,7 +156,7 @@ class FetchMailJob:
             keep_days,
             updated,
         )
-        return JobResult("ok", {**tally.summary(), "deleted": deleted, "contacts": updated})
+        return JobResult(RunStatus.OK, {**tally.summary(), "deleted": deleted, "contacts": updated})
 
 
 @dataclass
@@ -256,15 +259,10 @@ class _Run:
 
 
 def _server(values: dict[str, str]) -> MailServer | None:
-    host = values.get("mail_host", "").strip()
-    user = values.get("mail_username", "").strip()
+    host = settings.text(values, "mail_host")
+    user = settings.text(values, "mail_username")
     if not host or not user:
         return None
-    port = values.get("mail_port", "993").strip()
     return MailServer(
-        host, int(port) if port.isdigit() else 993, user, values.get("mail_password", "")
+        host, settings.number(values, "mail_port"), user, settings.text(values, "mail_password")
     )
-
-
-def _days(value: str | None, default: int) -> int:
-    return int(value) if value and value.strip().isdigit() and int(value) > 0 else default

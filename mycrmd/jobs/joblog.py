@@ -1,4 +1,4 @@
-"""Each job's own log file (log_dir/<job>.log, rotated), which the UI shows (SPEC R-JOB6).
+"""Each job's own log file (log_dir/<job>.log, rotated), which the UI shows (R-JOB6).
 
 Lines also reach stderr through the root logger, so journald keeps them too.
 """
@@ -8,7 +8,7 @@ import os
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
-from mycrmd import redact
+from mycrmd.safety import redact
 
 _MAX_BYTES = 2 * 1024 * 1024
 _BACKUPS = 3

@@ -12,8 +12,8 @@ import dns.exception
 import dns.name
 import dns.resolver
 
-from mycrmd.addresses import InvalidAddress, ascii_domain, check_address
 from mycrmd.config import nameserver_address
+from mycrmd.customers.addresses import InvalidAddress, ascii_domain, check_address
 
 log = logging.getLogger("mycrmd.verify")
 

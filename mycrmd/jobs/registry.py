@@ -6,15 +6,16 @@ from mycrmd.jobs.backup import BackupJob
 from mycrmd.jobs.fetch_mail import FetchMailJob
 from mycrmd.jobs.scheduler import Job, daily, every
 from mycrmd.jobs.verify import VerifyJob
+from mycrmd.model.jobs import JobName
 
 
 def jobs() -> list[Job]:
     return [
         Job(
-            "fetch",
+            JobName.FETCH,
             FetchMailJob().run,
             every(lambda config: timedelta(minutes=config.jobs.fetch_interval)),
         ),
-        Job("verify", VerifyJob().run, every(lambda config: timedelta(hours=1))),
-        Job("backup", BackupJob().run, daily(lambda config: config.jobs.backup_at)),
+        Job(JobName.VERIFY, VerifyJob().run, every(lambda config: timedelta(hours=1))),
+        Job(JobName.BACKUP, BackupJob().run, daily(lambda config: config.jobs.backup_at)),
     ]

@@ -19,7 +19,8 @@ from typing import Any, Literal
 
 from mycrmd.config import Config
 from mycrmd.jobs.joblog import job_logger
-from mycrmd.store import jobs as job_store
+from mycrmd.model.jobs import RunStatus
+from mycrmd.store import job_runs
 from mycrmd.store.pool import DatabaseUnavailable, Pool, connection
 
 log = logging.getLogger("mycrmd.scheduler")
@@ -30,7 +31,7 @@ _FINISH_RETRY = 30.0  # how long a finished run keeps trying to record itself wh
 
 @dataclass
 class JobResult:
-    status: Literal["ok", "failed", "skipped"] = "ok"
+    status: RunStatus = RunStatus.OK
     summary: dict[str, Any] = field(default_factory=dict)
 
 
@@ -94,10 +95,10 @@ class Scheduler:
     async def start(self) -> None:
         """Close runs a killed process left open, learn the last starts, start the timers."""
         for name in self.jobs:
-            closed = await job_store.close_abandoned_runs(self.pool, name)
+            closed = await job_runs.close_abandoned_runs(self.pool, name)
             if closed:
                 log.warning("job=%s marked %d abandoned run(s) interrupted", name, closed)
-        starts = await job_store.last_starts(self.pool)
+        starts = await job_runs.last_starts(self.pool)
         self._last_start = {name: starts[name] for name in self.jobs if starts.get(name)}
         self._ticker = asyncio.create_task(self._tick(), name="scheduler")
 
@@ -164,9 +165,9 @@ class Scheduler:
         logger = job_logger(job.name, self.config.log_dir)
         try:
             async with connection(self.pool) as lock_conn:
-                if not await job_store.try_lock(lock_conn, job.name):
+                if not await job_runs.try_lock(lock_conn, job.name):
                     logger.info("skipped: already running in another process")
-                    await job_store.record_skipped(
+                    await job_runs.record_skipped(
                         self.pool, job.name, source, os.getpid(), "running in another process"
                     )
                     return None
@@ -174,7 +175,7 @@ class Scheduler:
                     return await self._record(job, source, logger)
                 finally:
                     with contextlib.suppress(Exception):
-                        await job_store.release_lock(lock_conn, job.name)
+                        await job_runs.release_lock(lock_conn, job.name)
         except DatabaseUnavailable as exc:
             logger.error("not run: %s", exc)
             return None
@@ -182,7 +183,7 @@ class Scheduler:
             self._state.pop(job.name, None)
 
     async def _record(self, job: Job, source: str, logger: logging.Logger) -> JobResult:
-        run_id = await job_store.start_run(self.pool, job.name, source, os.getpid())
+        run_id = await job_runs.start_run(self.pool, job.name, source, os.getpid())
         ctx = JobContext(
             pool=self.pool,
             config=self.config,
@@ -198,12 +199,14 @@ class Scheduler:
             logger.warning("run interrupted: the daemon is stopping")
             with contextlib.suppress(Exception):
                 await asyncio.shield(
-                    job_store.finish_run(self.pool, run_id, "interrupted", {"reason": "stopped"})
+                    job_runs.finish_run(
+                        self.pool, run_id, RunStatus.INTERRUPTED, {"reason": "stopped"}
+                    )
                 )
             raise
         except Exception as exc:
             logger.error("run failed: %s", exc, exc_info=not isinstance(exc, DatabaseUnavailable))
-            result = JobResult("failed", {"error": str(exc)})
+            result = JobResult(RunStatus.FAILED, {"error": str(exc)})
         seconds = round(time.monotonic() - started, 2)
         result.summary.setdefault("seconds", seconds)
         logger.info("run %s in %.2f s: %s", result.status, seconds, _describe(result.summary))
@@ -215,7 +218,7 @@ class Scheduler:
         deadline = time.monotonic() + _FINISH_RETRY
         while True:
             try:
-                await job_store.finish_run(self.pool, run_id, result.status, result.summary)
+                await job_runs.finish_run(self.pool, run_id, result.status, result.summary)
                 return
             except DatabaseUnavailable:
                 if time.monotonic() > deadline or self._stopping:

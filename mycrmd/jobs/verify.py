@@ -1,5 +1,5 @@
 """The verify job: up to `[verify] per_run` addresses an hour through verify-email.org's guest
-API (SPEC R-JOB1), behind the 61-minute guard (R-JOB2), after a free local pre-check.
+API (R-JOB1), behind the 61-minute guard (R-JOB2), after a free local pre-check.
 
 The guard: mail_checked_date (config table) is when the last run that asked the API ended.
 Less than 5 minutes ago → skip; 5 to 61 minutes → wait until 61 minutes have passed; else run.
@@ -20,7 +20,9 @@ import dns.asyncresolver
 from mycrmd.jobs.precheck import make_resolver, why_undeliverable
 from mycrmd.jobs.scheduler import JobContext, JobResult
 from mycrmd.jobs.verify_api import RateLimited, Reply, UnreadableReply, ask
-from mycrmd.store import customers, settings
+from mycrmd.model.customer import Validity
+from mycrmd.model.jobs import RunStatus
+from mycrmd.store import config_table, verification
 from mycrmd.store.pool import Row
 
 SKIP_WITHIN = timedelta(minutes=5)
@@ -28,8 +30,6 @@ WAIT_UNTIL = timedelta(minutes=61)
 _DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 # Candidates read per run: the pre-check may condemn many before the API is asked `per_run`.
 _CANDIDATES_PER_CREDIT = 10
-
-VALID, INVALID, UNCONFIRMED = 1, 0, 2
 
 
 class Clock(Protocol):
@@ -72,18 +72,20 @@ def _minutes(elapsed: timedelta) -> str:
     return f"{elapsed.total_seconds() / 60:.1f} min"
 
 
-def outcome(reply: Reply) -> int | None:
+def outcome(reply: Reply) -> Validity | None:
     """The validity a reply establishes, or None when it only gets logged."""
     if reply.status == 1:
-        return VALID
+        return Validity.VALID
     if reply.log == "MailboxDoesNotExist":
-        return INVALID
+        return Validity.INVALID
     if reply.log == "ServerIsCatchAll":
-        return UNCONFIRMED
+        return Validity.UNCONFIRMED
     return None
 
 
-_NAMES = {VALID: "valid", INVALID: "invalid", UNCONFIRMED: "unconfirmed", None: "unchanged"}
+def _name(valid: Validity | None) -> str:
+    """The outcome as the run's summary counts it."""
+    return "unchanged" if valid is None else valid.name.lower()
 
 
 class VerifyJob:
@@ -91,11 +93,11 @@ class VerifyJob:
         self.clock = clock or SystemClock()
 
     async def run(self, ctx: JobContext) -> JobResult:
-        stored = await settings.get(ctx.pool, "mail_checked_date")
+        stored = await config_table.get(ctx.pool, "mail_checked_date")
         verdict = guard(_parse_date(stored), self.clock.now())
         if verdict.action == "skip":
             ctx.log.info("skipped: %s", verdict.reason)
-            return JobResult("skipped", {"reason": verdict.reason})
+            return JobResult(RunStatus.SKIPPED, {"reason": verdict.reason})
         if verdict.action == "wait" and verdict.until:
             ctx.set_state(f"waiting until {verdict.until:%H:%M}")
             ctx.log.info("waiting until %s: %s", f"{verdict.until:%H:%M}", verdict.reason)
@@ -107,7 +109,9 @@ class VerifyJob:
         per_run = ctx.config.verify.per_run
         resolver = make_resolver(ctx.config.verify.nameserver)
         tally = _Tally()
-        candidates = await customers.verify_candidates(ctx.pool, per_run * _CANDIDATES_PER_CREDIT)
+        candidates = await verification.verify_candidates(
+            ctx.pool, per_run * _CANDIDATES_PER_CREDIT
+        )
         try:
             async with aiohttp.ClientSession() as http:
                 for customer in candidates:
@@ -117,8 +121,8 @@ class VerifyJob:
         finally:
             if tally.asked:
                 ended = self.clock.now().strftime(_DATE_FORMAT)
-                await settings.put(ctx.pool, {"mail_checked_date": ended})
-        return JobResult("ok", tally.summary())
+                await config_table.put(ctx.pool, {"mail_checked_date": ended})
+        return JobResult(RunStatus.OK, tally.summary())
 
     async def _check_one(
         self,
@@ -131,8 +135,8 @@ class VerifyJob:
         address = customer["email"]
         reason = await why_undeliverable(address, resolver)
         if reason:
-            await customers.record_check(
-                ctx.pool, customer["id"], INVALID, reason, self.clock.now()
+            await verification.record_check(
+                ctx.pool, customer["id"], Validity.INVALID, reason, self.clock.now()
             )
             tally.counts["precheck_invalid"] += 1
             ctx.log.info("address=%s outcome=invalid precheck=%r", address, reason)
@@ -149,15 +153,17 @@ class VerifyJob:
             ctx.log.warning("address=%s error=%r (customer unchanged)", address, str(exc))
             return
         valid = outcome(reply)
-        await customers.record_check(ctx.pool, customer["id"], valid, reply.log, self.clock.now())
+        await verification.record_check(
+            ctx.pool, customer["id"], valid, reply.log, self.clock.now()
+        )
         tally.counts["checked"] += 1
-        tally.counts[_NAMES[valid]] += 1
+        tally.counts[_name(valid)] += 1
         if reply.credits is not None:
             tally.credits = reply.credits
         ctx.log.info(
             "address=%s outcome=%s status=%s log=%r credits=%s",
             address,
-            _NAMES[valid],
+            _name(valid),
             reply.status,
             reply.log,
             reply.credits,

@@ -1,1 +1,1 @@
-"""Mail: the IMAP client, parsing, sanitising and bounce recognition."""
+"""Mail: the IMAP client, parsing and bounce recognition."""

@@ -14,7 +14,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 
 from mycrmd.mail.bounce import Bounce, detect_bounce
 from mycrmd.mail.mime import body_parts, decode_header_value, part_text, raw_header, raw_headers
-from mycrmd.mail.sanitize import clean_html, text_to_html
+from mycrmd.safety.sanitize import clean_html, text_to_html
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class ParsedMail:
     sender_name: str
     sender_address: str
     recipients: tuple[str, ...]  # To, Cc, Bcc
-    date: datetime  # local time, naive (DESIGN.md)
+    date: datetime  # local time, naive (docs/DESIGN.md)
     subject: str
     html: str
     bounce: Bounce | None

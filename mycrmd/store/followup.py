@@ -1,4 +1,4 @@
-"""Who is due for follow-up (SPEC R-FU1). A customer is due when ALL hold:
+"""Who is due for follow-up (R-FU1). A customer is due when ALL hold:
 
 1. its importance satisfies `importance <op> followup_importance` (op: =, >, >=);
 2. the last mail sent to it is more than followup_days ago, or it was never mailed;
@@ -13,21 +13,21 @@ This is what MyCRM's SQL computes, written so indexes serve it: clause 2 as
 recent contact, read from the (last_contact_date, valid, company) index.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mycrmd.store import customers
-from mycrmd.store.customers import ListQuery
+from mycrmd.model import settings as model
+from mycrmd.model.settings import OPERATORS
+from mycrmd.store.customer_list import ListQuery, count_where, filters, not_invalid, page
 from mycrmd.store.pool import Pool, Row
-
-OPERATORS = ("=", ">", ">=")
 
 
 @dataclass(frozen=True)
 class Rule:
-    operator: str = ">="
-    importance: int = 3
-    days: int = 30
+    operator: str = model.BY_NAME["followup_importance_operators"].default
+    importance: int = int(model.BY_NAME["followup_importance"].default)
+    days: int = int(model.BY_NAME["followup_days"].default)
 
     def __post_init__(self) -> None:
         if self.operator not in OPERATORS:
@@ -36,43 +36,34 @@ class Rule:
             raise ValueError("days cannot be negative")
 
     @classmethod
-    def from_settings(cls, values: dict[str, str]) -> "Rule":
+    def from_settings(cls, values: Mapping[str, str]) -> "Rule":
         """The rule as the config table holds it; unreadable values fall back to defaults."""
-        operator = values.get("followup_importance_operators", ">=").strip()
         return cls(
-            operator if operator in OPERATORS else ">=",
-            _number(values.get("followup_importance"), 3),
-            _number(values.get("followup_days"), 30),
+            model.text(values, "followup_importance_operators"),
+            model.number(values, "followup_importance"),
+            model.number(values, "followup_days"),
         )
-
-
-def _number(text: str | None, default: int) -> int:
-    return int(text) if text and text.strip().isdigit() else default
 
 
 def clauses(rule: Rule, query: ListQuery) -> tuple[list[str], list[Any]]:
     rule_clauses = [
-        "valid >= 1",
+        not_invalid(),
         f"importance {rule.operator} %s",  # the operator is one of OPERATORS
         "(last_contact_date IS NULL OR last_contact_date < CURDATE() - INTERVAL %s DAY)",
-        "(company IS NULL OR company = '' OR company NOT IN ("
+        "(company IS NULL OR company = '' OR company NOT IN ("  # noqa: S608 (fixed text)
         " SELECT company FROM customers WHERE last_contact_date >= CURDATE() - INTERVAL %s DAY"
-        " AND valid >= 1 AND company IS NOT NULL AND company <> ''))",
+        f" AND {not_invalid()} AND company IS NOT NULL AND company <> ''))",
     ]
     args: list[Any] = [rule.importance, rule.days, rule.days]
-    search, search_args = customers.filters(ListQuery(q=query.q))
+    search, search_args = filters(ListQuery(q=query.q))
     return rule_clauses + search, args + search_args
 
 
 async def due_page(pool: Pool, rule: Rule, query: ListQuery) -> list[Row]:
     found, args = clauses(rule, query)
-    return await customers.page(pool, query, found, args)
+    return await page(pool, query, found, args)
 
 
 async def due_count(pool: Pool, rule: Rule, query: ListQuery) -> int:
     found, args = clauses(rule, query)
-    return await customers.totals.count(
-        pool,
-        f"SELECT COUNT(*) FROM customers{customers.where(found)}",  # noqa: S608 (fixed text)
-        args,
-    )
+    return await count_where(pool, found, args)

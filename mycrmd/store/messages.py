@@ -7,7 +7,9 @@ from datetime import datetime, timedelta
 
 import aiomysql
 
+from mycrmd.model.message import MessageType
 from mycrmd.store.pool import Pool, Row, execute, fetch_all, fetch_one, fetch_value, transaction
+from mycrmd.store.validity import mark_bounced
 
 _RETENTION_BATCH = 1000
 
@@ -23,7 +25,7 @@ class NewMessage:
     dedupe_key: bytes
     sender: str
     date: datetime
-    type: str  # receive | sendto | comment | system
+    type: MessageType
     subject: str
     content: str
     addresses: tuple[str, ...]
@@ -81,11 +83,7 @@ async def save_batch(
         invalidated = 0
         for message in fresh.values():
             for address in message.dead_addresses:
-                invalidated += await cur.execute(
-                    "UPDATE customers SET valid = 0, last_checked_log = %s, "
-                    "last_checked_date = %s WHERE email = %s",
-                    (message.bounce_reason[:256], message.date, address),
-                )
+                invalidated += await mark_bounced(cur, address, message.bounce_reason, message.date)
         await _save_state(cur, account, folder, state)
     return SaveResult(len(fresh), len(batch) - len(fresh), invalidated)
 
@@ -178,15 +176,16 @@ async def delete_older_than(pool: Pool, days: int) -> int:
 
 async def update_last_contact(pool: Pool) -> int:
     """Each customer's last_contact_date becomes its newest `sendto` mail, never moving
-    backwards (SPEC R-JOB4); customers added after their mails were fetched are caught up."""
+    backwards (R-JOB4); customers added after their mails were fetched are caught up."""
     return await execute(
         pool,
         "UPDATE customers c JOIN ("
         "  SELECT a.address, MAX(m.date) AS newest FROM messages m"
-        "  JOIN msg_addrs a ON a.msg_id = m.id WHERE m.type = 'sendto' GROUP BY a.address"
+        "  JOIN msg_addrs a ON a.msg_id = m.id WHERE m.type = %s GROUP BY a.address"
         ") s ON c.email = s.address "
         "SET c.last_contact_date = s.newest "
         "WHERE c.last_contact_date IS NULL OR c.last_contact_date < s.newest",
+        (MessageType.SENDTO.value,),
     )
 
 

@@ -1,6 +1,6 @@
 """Bring an empty database, or one created by the original MyCRM, to the current schema.
 
-Additive steps only: nothing existing is renamed or dropped (SPEC R-DB1). MariaDB commits DDL
+Additive steps only: nothing existing is renamed or dropped (R-DB1). MariaDB commits DDL
 implicitly, so every step is idempotent and the version is recorded after each one; a crash
 half-way is finished by the next run. A database newer than this program is refused.
 """
@@ -10,21 +10,11 @@ from collections.abc import Awaitable, Callable
 
 import aiomysql
 
-from mycrmd.resources import resource
+from mycrmd.model.settings import SEEDED
 from mycrmd.store.pool import Pool, connection, fetch_value, quote_name
+from mycrmd.system.resources import resource
 
 LATEST = 1
-
-# The config defaults the original scripts assumed (SPEC R-DB4); existing values are kept.
-DEFAULT_SETTINGS = {
-    "monitor_mail_days": "10",
-    "mail_reserved_days": "365",
-    "mail_port": "993",
-    "followup_days": "30",
-    "followup_importance_operators": ">=",
-    "followup_importance": "3",
-    "theme": "default",
-}
 
 # Unique keys an original database may lack, as (table, column).
 _UNIQUE_KEYS = (("config", "parameter"), ("customers", "email"))
@@ -153,10 +143,11 @@ async def _has_unique_key(cur: aiomysql.Cursor, table: str, column: str) -> bool
 
 
 async def _seed_settings(cur: aiomysql.Cursor) -> None:
+    """The defaults the original scripts assumed (R-DB4); existing values are kept."""
     await cur.executemany(
         "INSERT INTO config (parameter, value) VALUES (%s, %s) "
         "ON DUPLICATE KEY UPDATE parameter = parameter",
-        list(DEFAULT_SETTINGS.items()),
+        list(SEEDED.items()),
     )
 
 

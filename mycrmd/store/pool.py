@@ -63,7 +63,7 @@ def _describe(exc: BaseException) -> str:
 
 
 def _session_setup() -> str:
-    """Naive DATETIMEs are the daemon's local time, so NOW() must be too (DESIGN.md)."""
+    """Naive DATETIMEs are the daemon's local time, so NOW() must be too (docs/DESIGN.md)."""
     offset = time.localtime().tm_gmtoff // 60
     sign = "+" if offset >= 0 else "-"
     hours, minutes = divmod(abs(offset), 60)

@@ -1,22 +1,28 @@
-"""Figures for the statistics tab (SPEC R-ST1), zero-filled so charts have every bar."""
+"""Figures for the statistics tab (R-ST1), zero-filled so charts have every bar."""
 
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from mycrmd.model.customer import IMPORTANCE, Validity
+from mycrmd.model.message import MessageType
 from mycrmd.store.pool import Pool, fetch_all
 
 
 async def customers_by_importance(pool: Pool) -> list[dict[str, int]]:
-    """Customers per importance (0-5) and validity (0-2), every pair listed."""
+    """Customers per importance and validity, every pair listed."""
     rows = await fetch_all(
         pool,
         "SELECT importance, valid, COUNT(*) AS n FROM customers GROUP BY importance, valid",
     )
     counts = {(int(row["importance"] or 0), int(row["valid"] or 0)): int(row["n"]) for row in rows}
     return [
-        {"importance": importance, "valid": valid, "count": counts.get((importance, valid), 0)}
-        for importance in range(6)
-        for valid in range(3)
+        {
+            "importance": importance,
+            "valid": int(valid),
+            "count": counts.get((importance, valid), 0),
+        }
+        for importance in IMPORTANCE
+        for valid in Validity
     ]
 
 
@@ -35,12 +41,16 @@ async def mails_per_week(pool: Pool, weeks: int, today: date) -> list[WeekOfMail
     rows = await fetch_all(
         pool,
         "SELECT DATE(date - INTERVAL WEEKDAY(date) DAY) AS week, type, COUNT(*) AS n "
-        "FROM messages WHERE type IN ('sendto', 'receive') AND date >= %s "
+        "FROM messages WHERE type IN (%s, %s) AND date >= %s "
         "GROUP BY week, type",
-        (mondays[0],),
+        (MessageType.SENDTO.value, MessageType.RECEIVE.value, mondays[0]),
     )
     counts = {(row["week"], row["type"]): int(row["n"]) for row in rows}
     return [
-        WeekOfMail(monday, counts.get((monday, "sendto"), 0), counts.get((monday, "receive"), 0))
+        WeekOfMail(
+            monday,
+            counts.get((monday, MessageType.SENDTO), 0),
+            counts.get((monday, MessageType.RECEIVE), 0),
+        )
         for monday in mondays
     ]

@@ -2,45 +2,43 @@
 
 from aiohttp import web
 
-from mycrmd.customer_rules import FieldError, check_customer, check_field
-from mycrmd.mail.sanitize import clean_comment
-from mycrmd.store import customers, followup, messages, settings
+from mycrmd.customers.fields import FieldError, check_customer, check_field
+from mycrmd.model.words import Text
+from mycrmd.safety.sanitize import clean_comment
+from mycrmd.store import config_table, customer_list, customers, followup, messages
 from mycrmd.store.customers import DuplicateEmail
 from mycrmd.store.pool import Pool
-from mycrmd.text import Text
 from mycrmd.web.errors import ApiError
 from mycrmd.web.jsonout import respond
-from mycrmd.web.params import MAX_PAGE, MAX_ROWS, flag, integer, json_object, list_query, path_id
+from mycrmd.web.params import ID, LIST, MESSAGE_ROWS, PAGE, TOTAL, json_object, list_query
+from mycrmd.web.routes import Answer, Endpoint, json_answer, json_body
+from mycrmd.web.schemas import CUSTOMER, EDITABLE_CUSTOMER, MESSAGE_ROW, NEW_CUSTOMER, page_of
 from mycrmd.web.services import SERVICES
 
-
-def add_routes(app: web.Application) -> None:
-    app.router.add_get("/api/customers", list_customers)
-    app.router.add_post("/api/customers", create_customer)
-    app.router.add_get("/api/customers/{id}", show_customer)
-    app.router.add_patch("/api/customers/{id}", update_customer)
-    app.router.add_delete("/api/customers/{id}", delete_customer)
-    app.router.add_put("/api/customers/{id}/comment", update_comment)
-    app.router.add_get("/api/customers/{id}/messages", list_customer_messages)
-    app.router.add_get("/api/followup", list_followup)
+COMMENT_BODY = {
+    "type": "object",
+    "required": ["comment"],
+    "additionalProperties": False,
+    "properties": {"comment": {"type": "string"}},
+}
 
 
 async def list_customers(request: web.Request) -> web.Response:
     """A page of customers and, unless total=false, how many match in all."""
     pool = request.app[SERVICES].pool
     query = list_query(request)
-    rows = await customers.list_page(pool, query)
-    total = await customers.count(pool, query) if flag(request, "total", True) else None
+    rows = await customer_list.list_page(pool, query)
+    total = await customer_list.count(pool, query) if TOTAL.read(request) else None
     return respond({"total": total, "rows": rows})
 
 
 async def list_followup(request: web.Request) -> web.Response:
-    """Customers due for follow-up under the rule saved in the settings (SPEC R-FU1)."""
+    """Customers due for follow-up under the rule saved in the settings (R-FU1)."""
     pool = request.app[SERVICES].pool
     query = list_query(request)
-    rule = followup.Rule.from_settings(await settings.load(pool))
+    rule = followup.Rule.from_settings(await config_table.load(pool))
     rows = await followup.due_page(pool, rule, query)
-    total = await followup.due_count(pool, rule, query) if flag(request, "total", True) else None
+    total = await followup.due_count(pool, rule, query) if TOTAL.read(request) else None
     return respond({"total": total, "rows": rows})
 
 
@@ -59,9 +57,9 @@ async def show_customer(request: web.Request) -> web.Response:
 
 
 async def update_customer(request: web.Request) -> web.Response:
-    """Edit a row in place; comment and last_contact_date are refused (SPEC R-CU2)."""
+    """Edit a row in place; comment and last_contact_date are refused (R-CU2)."""
     pool = request.app[SERVICES].pool
-    customer_id = path_id(request)
+    customer_id = ID.read(request)
     values = _checked(await json_object(request), creating=False)
     try:
         found = await customers.update(pool, customer_id, values)
@@ -73,7 +71,7 @@ async def update_customer(request: web.Request) -> web.Response:
 
 
 async def delete_customer(request: web.Request) -> web.Response:
-    if not await customers.delete(request.app[SERVICES].pool, path_id(request)):
+    if not await customers.delete(request.app[SERVICES].pool, ID.read(request)):
         raise _missing()
     return web.Response(status=204)
 
@@ -81,7 +79,7 @@ async def delete_customer(request: web.Request) -> web.Response:
 async def update_comment(request: web.Request) -> web.Response:
     """The rich-text comment from its editor, sanitised before it is stored."""
     pool = request.app[SERVICES].pool
-    customer_id = path_id(request)
+    customer_id = ID.read(request)
     body = await json_object(request)
     comment = body.get("comment")
     if not isinstance(comment, str) or set(body) != {"comment"}:
@@ -106,13 +104,13 @@ async def _as_now(pool: Pool, customer_id: int, status: int = 200) -> web.Respon
 
 
 async def list_customer_messages(request: web.Request) -> web.Response:
-    """The messages this customer's address may see, newest first (SPEC R-CU4)."""
+    """The messages this customer's address may see, newest first (R-CU4)."""
     customer = await _existing(request)
     total, rows = await messages.for_address(
         request.app[SERVICES].pool,
-        customer["email"],
-        integer(request, "page", 1, 1, MAX_PAGE),
-        integer(request, "rows", 50, 0, MAX_ROWS),
+        str(customer["email"]),
+        PAGE.read(request),
+        MESSAGE_ROWS.read(request),
     )
     return respond({"total": total, "rows": rows})
 
@@ -125,7 +123,7 @@ def _checked(body: dict[str, object], *, creating: bool) -> dict[str, object]:
 
 
 async def _existing(request: web.Request) -> dict[str, object]:
-    found = await customers.get(request.app[SERVICES].pool, path_id(request))
+    found = await customers.get(request.app[SERVICES].pool, ID.read(request))
     if found is None:
         raise _missing()
     return found
@@ -143,3 +141,85 @@ def _duplicate(exc: DuplicateEmail) -> ApiError:
         f"{other['email']} already belongs to customer {who}",
     )
     return ApiError(409, "duplicate_email", message, field="email", existing_id=other["id"])
+
+
+_PAGE_OF_CUSTOMERS = json_answer(page_of(CUSTOMER), "customers")
+_THE_CUSTOMER = json_answer(CUSTOMER, "the customer")
+
+ENDPOINTS = (
+    Endpoint(
+        "GET",
+        "/api/customers",
+        list_customers,
+        "A page of customers",
+        _PAGE_OF_CUSTOMERS,
+        query=LIST,
+        errors=(400,),
+    ),
+    Endpoint(
+        "POST",
+        "/api/customers",
+        create_customer,
+        "Add a customer",
+        json_answer(CUSTOMER, "the new customer", 201),
+        body=json_body(NEW_CUSTOMER),
+        errors=(400, 409),
+    ),
+    Endpoint(
+        "GET",
+        "/api/customers/{id}",
+        show_customer,
+        "One customer",
+        _THE_CUSTOMER,
+        path_params=(ID,),
+        errors=(404,),
+    ),
+    Endpoint(
+        "PATCH",
+        "/api/customers/{id}",
+        update_customer,
+        "Edit a customer in place (not its comment or last contact date)",
+        _THE_CUSTOMER,
+        path_params=(ID,),
+        body=json_body(EDITABLE_CUSTOMER),
+        errors=(400, 404, 409),
+    ),
+    Endpoint(
+        "DELETE",
+        "/api/customers/{id}",
+        delete_customer,
+        "Delete a customer",
+        Answer(204, "deleted"),
+        path_params=(ID,),
+        errors=(404,),
+    ),
+    Endpoint(
+        "PUT",
+        "/api/customers/{id}/comment",
+        update_comment,
+        "Replace the rich-text comment (sanitised)",
+        _THE_CUSTOMER,
+        path_params=(ID,),
+        body=json_body(COMMENT_BODY),
+        errors=(400, 404),
+    ),
+    Endpoint(
+        "GET",
+        "/api/customers/{id}/messages",
+        list_customer_messages,
+        "Messages this customer's address may see, newest first",
+        json_answer(page_of(MESSAGE_ROW), "messages"),
+        query=(PAGE, MESSAGE_ROWS),
+        path_params=(ID,),
+        errors=(400, 404),
+    ),
+    Endpoint(
+        "GET",
+        "/api/followup",
+        list_followup,
+        "Customers due for follow-up",
+        _PAGE_OF_CUSTOMERS,
+        query=LIST,
+        errors=(400,),
+    ),
+)

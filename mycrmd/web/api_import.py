@@ -15,20 +15,20 @@ from pathlib import Path
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from mycrmd.csvio import CsvError
-from mycrmd.customer_import import ImportResult, import_csv
-from mycrmd.text import Text
+from mycrmd.customers.csv_format import CsvError
+from mycrmd.customers.importing import ImportResult, import_csv
+from mycrmd.model.words import Text
 from mycrmd.web.errors import ApiError
 from mycrmd.web.i18n import request_language
 from mycrmd.web.jsonout import dumps, respond
-from mycrmd.web.params import flag
+from mycrmd.web.params import Flag
+from mycrmd.web.routes import Answer, Endpoint
 from mycrmd.web.services import SERVICES
 
 _CHUNK = 256 * 1024
-
-
-def add_routes(app: web.Application) -> None:
-    app.router.add_post("/api/import", import_customers)
+DRY_RUN = Flag("dry_run", "check and count only", False)
+PROGRESS = Flag("progress", "answer NDJSON progress lines", False)
+FIELD = "csv_file"
 
 
 def result_json(result: ImportResult) -> dict[str, object]:
@@ -38,18 +38,18 @@ def result_json(result: ImportResult) -> dict[str, object]:
 async def import_customers(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
     megabytes = services.config.web.max_upload_mb
-    dry_run = flag(request, "dry_run", False)
+    dry_run = DRY_RUN.read(request)
     language = request_language(request)
     if request.content_length is not None and request.content_length > megabytes * 2**20 + _CHUNK:
         raise _too_large(megabytes)
     upload, size = await _receive(request, _upload_path(services.config.state_dir), megabytes)
     try:
-        if flag(request, "progress", False):
+        if PROGRESS.read(request):
             return await _with_progress(request, upload, size, dry_run, language)
         try:
             result = await import_csv(services.pool, upload, dry_run=dry_run, language=language)
         except CsvError as exc:
-            raise ApiError(400, "bad_csv", str(exc), field="csv_file") from None
+            raise ApiError(400, "bad_csv", str(exc), field=FIELD) from None
         return respond(result_json(result))
     finally:
         os.unlink(upload)
@@ -67,7 +67,7 @@ async def _receive(request: web.Request, path: Path, megabytes: int) -> tuple[Pa
     try:
         reader = await request.multipart()
         async for part in reader:
-            if getattr(part, "name", None) == "csv_file":
+            if getattr(part, "name", None) == FIELD:
                 return path, await _save(part, path, megabytes)  # type: ignore[arg-type]
     except (AssertionError, ValueError, KeyError, HttpProcessingError):
         raise _no_file() from None
@@ -114,7 +114,7 @@ async def _with_progress(
         )
         await line({"result": result_json(result)})
     except CsvError as exc:
-        await line({"error": {"code": "bad_csv", "message": str(exc), "field": "csv_file"}})
+        await line({"error": {"code": "bad_csv", "message": str(exc), "field": FIELD}})
     with contextlib.suppress(ConnectionError):
         await response.write_eof()
     return response
@@ -128,7 +128,7 @@ def _too_large(megabytes: int) -> ApiError:
             f"文件超过 {megabytes} MB 的上限（可在配置文件 [web] max_upload_mb 中调整）",
             f"the file is larger than {megabytes} MB ([web] max_upload_mb sets the limit)",
         ),
-        field="csv_file",
+        field=FIELD,
     )
 
 
@@ -137,7 +137,67 @@ def _no_file() -> ApiError:
         400,
         "no_file",
         Text(
-            "请在 csv_file 字段中上传 CSV 文件", "send the CSV file in the multipart field csv_file"
+            f"请在 {FIELD} 字段中上传 CSV 文件", f"send the CSV file in the multipart field {FIELD}"
         ),
-        field="csv_file",
+        field=FIELD,
     )
+
+
+IMPORT_RESULT = {
+    "type": "object",
+    "required": ["rows", "inserted", "updated", "rejected", "encoding"],
+    "properties": {
+        "rows": {"type": "integer"},
+        "inserted": {"type": "integer"},
+        "updated": {"type": "integer"},
+        "rejected": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["row", "field", "message"],
+                "properties": {
+                    "row": {"type": "integer"},
+                    "field": {"type": "string"},
+                    "message": {"type": "string"},
+                    "cells": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
+        "encoding": {"type": "string"},
+        "delimiter": {"type": "string"},
+        "dry_run": {"type": "boolean"},
+        "rejected_total": {"type": "integer"},
+        "duplicates": {"type": "array"},
+        "ignored_columns": {"type": "array", "items": {"type": "string"}},
+        "header": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+ENDPOINTS = (
+    Endpoint(
+        "POST",
+        "/api/import",
+        import_customers,
+        f"Import customers from a CSV file (multipart field {FIELD})",
+        Answer(
+            200,
+            "what was imported; with progress, NDJSON lines of progress and then the result "
+            "or the error",
+            {
+                "application/json": {"schema": IMPORT_RESULT},
+                "application/x-ndjson": {"schema": {"type": "string"}},
+            },
+        ),
+        query=(DRY_RUN, PROGRESS),
+        body={
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": [FIELD],
+                    "properties": {FIELD: {"type": "string", "format": "binary"}},
+                }
+            }
+        },
+        errors=(400, 413),
+    ),
+)

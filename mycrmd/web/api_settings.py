@@ -1,103 +1,33 @@
 """The settings the UI edits, kept in the `config` table under their MyCRM names
-(SPEC R-DB4): GET /api/settings, PATCH /api/settings. The mail password is write-only."""
+(R-DB4; each one's definition: model/settings.py). The mail password is write-only."""
 
-import re
-from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 
-from mycrmd.store import settings
-from mycrmd.store.followup import OPERATORS
-from mycrmd.store.settings import SECRET
-from mycrmd.text import Text
+from mycrmd.model.settings import BY_NAME, SECRETS, SETTINGS, Refused
+from mycrmd.model.words import Text
+from mycrmd.store import config_table
 from mycrmd.web.errors import ApiError
 from mycrmd.web.jsonout import respond
 from mycrmd.web.params import json_object
+from mycrmd.web.routes import Endpoint, json_answer, json_body
+from mycrmd.web.schemas import SETTINGS_CHANGE, SETTINGS_SHOWN
 from mycrmd.web.services import SERVICES
-
-THEMES = ("default", "gray", "black", "metro")
-LANGUAGE_SETTINGS = ("auto", "zh", "en")
-_HOST = re.compile(r"[A-Za-z0-9.\-:\[\]]{1,255}")
-
-Check = Callable[[Any], str]
-
-
-class _Refused(Exception):
-    def __init__(self, zh: str, en: str) -> None:
-        super().__init__(en)
-        self.reason = Text(zh, en)
-
-
-def _whole(low: int, high: int) -> Check:
-    def check(value: Any) -> str:
-        text = "" if isinstance(value, bool) else str(value).strip()
-        if not text.isdigit() or not low <= int(text) <= high:
-            raise _Refused(
-                f"必须是 {low} 到 {high} 的整数", f"must be a number from {low} to {high}"
-            )
-        return str(int(text))
-
-    return check
-
-
-def _one_of(*choices: str) -> Check:
-    def check(value: Any) -> str:
-        if value not in choices:
-            listed = " ".join(choices)
-            raise _Refused(f"必须是 {listed} 之一", f"must be one of {listed}")
-        return str(value)
-
-    return check
-
-
-def _text(limit: int, pattern: re.Pattern[str] | None = None) -> Check:
-    def check(value: Any) -> str:
-        if not isinstance(value, str) or len(value) > limit:
-            raise _Refused(
-                f"必须是不超过 {limit} 个字符的文本", f"must be text of at most {limit} characters"
-            )
-        text = value.strip()
-        if pattern is not None and text and not pattern.fullmatch(text):
-            raise _Refused("不是有效的服务器地址", "is not a server name or address")
-        return text
-
-    return check
-
-
-EDITABLE: dict[str, Check] = {
-    "followup_days": _whole(1, 36500),
-    "followup_importance_operators": _one_of(*OPERATORS),
-    "followup_importance": _whole(0, 5),
-    "monitor_mail_days": _whole(1, 36500),
-    "mail_reserved_days": _whole(1, 36500),
-    "mail_host": _text(255, _HOST),
-    "mail_port": _whole(1, 65535),
-    "mail_username": _text(255),
-    "mail_password": _text(255),
-    "theme": _one_of(*THEMES),
-    "language": _one_of(*LANGUAGE_SETTINGS),
-    "woocommerce_api": _text(1000),
-}
-READ_ONLY = ("mail_checked_date",)  # the verify job's guard
-
-
-def add_routes(app: web.Application) -> None:
-    app.router.add_get("/api/settings", show_settings)
-    app.router.add_patch("/api/settings", update_settings)
 
 
 def visible(values: dict[str, str]) -> dict[str, Any]:
-    """Every known setting but the password, which is only said to be set or not."""
+    """Every known setting but the secrets, which are only said to be set or not."""
     shown: dict[str, Any] = {
-        name: values.get(name, "") for name in (*EDITABLE, *READ_ONLY) if name != SECRET
+        setting.name: values.get(setting.name, "") for setting in SETTINGS if not setting.secret
     }
-    shown["mail_password_set"] = bool(values.get(SECRET))
+    for name in SECRETS:
+        shown[f"{name}_set"] = bool(values.get(name))
     return shown
 
 
 async def show_settings(request: web.Request) -> web.Response:
-    return respond(visible(await settings.load(request.app[SERVICES].pool)))
+    return respond(visible(await config_table.load(request.app[SERVICES].pool)))
 
 
 async def update_settings(request: web.Request) -> web.Response:
@@ -105,17 +35,39 @@ async def update_settings(request: web.Request) -> web.Response:
     pool = request.app[SERVICES].pool
     changes: dict[str, str] = {}
     for name, value in (await json_object(request)).items():
-        if name in READ_ONLY:
-            message = Text(f"{name} 由系统维护，不能修改", f"{name} is kept by the system")
-            raise ApiError(400, "field_not_editable", message, field=name)
-        check = EDITABLE.get(name)
-        if check is None:
+        setting = BY_NAME.get(name)
+        if setting is None:
             message = Text(f"未知设置: {name}", f"unknown setting: {name}")
             raise ApiError(400, "unknown_setting", message, field=name)
+        if not setting.editable:
+            message = Text(f"{name} 由系统维护，不能修改", f"{name} is kept by the system")
+            raise ApiError(400, "field_not_editable", message, field=name)
         try:
-            changes[name] = check(value)
-        except _Refused as exc:
+            changes[name] = setting.check(value)
+        except Refused as exc:
             message = Text(f"{name}: {exc.reason.zh}", f"{name}: {exc.reason.en}")
             raise ApiError(400, "invalid_setting", message, field=name) from None
-    await settings.put(pool, changes)
-    return respond(visible(await settings.load(pool)))
+    await config_table.put(pool, changes)
+    return respond(visible(await config_table.load(pool)))
+
+
+_SETTINGS = json_answer(SETTINGS_SHOWN, "settings")
+
+ENDPOINTS = (
+    Endpoint(
+        "GET",
+        "/api/settings",
+        show_settings,
+        "The settings (the password only as set or not)",
+        _SETTINGS,
+    ),
+    Endpoint(
+        "PATCH",
+        "/api/settings",
+        update_settings,
+        "Change settings; all are checked before any is saved",
+        _SETTINGS,
+        body=json_body(SETTINGS_CHANGE),
+        errors=(400,),
+    ),
+)

@@ -5,9 +5,10 @@ import jinja2
 from aiohttp import web
 
 from mycrmd import __version__
-from mycrmd.resources import resource
-from mycrmd.web import api, api_import, exports, login, openapi, pages
+from mycrmd.system.resources import resource
+from mycrmd.web import login, openapi, pages
 from mycrmd.web.errors import error_middleware
+from mycrmd.web.routes import add_endpoints
 from mycrmd.web.security import refuse_cross_site, require_login, security_headers
 from mycrmd.web.services import SERVICES, Services
 
@@ -25,10 +26,7 @@ def create_app(services: Services) -> web.Application:
     env.globals["version"] = __version__
     app[SERVICES] = services
     app.router.add_static("/static/", resource("static"))
-    api.add_routes(app)
-    api_import.add_routes(app)
-    exports.add_routes(app)
-    openapi.add_routes(app)
+    add_endpoints(app, openapi.SERVED)
     pages.add_routes(app)
     login.add_routes(app)
     return app

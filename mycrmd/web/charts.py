@@ -3,8 +3,12 @@ JavaScript, values on hover through each bar's <title>, colours from the theme's
 
 from dataclasses import dataclass, field
 
+from mycrmd.model.customer import IMPORTANCE, Validity
+from mycrmd.model.message import MessageType
 from mycrmd.store.stats import WeekOfMail
 
+_STACKED = (Validity.VALID, Validity.UNCONFIRMED, Validity.INVALID)
+_WEEKLY = (MessageType.SENDTO, MessageType.RECEIVE)
 WIDTH = 720
 HEIGHT = 300
 _LEFT, _RIGHT, _TOP, _BOTTOM = 48, 16, 16, 56
@@ -65,18 +69,21 @@ def _y(value: float, ceiling: int) -> float:
 
 
 def importance_chart(
-    rows: list[dict[str, int]], title: str, valid_names: dict[int, str], importance_name: str
+    rows: list[dict[str, int]],
+    title: str,
+    valid_names: dict[Validity, str],
+    importance_name: str,
 ) -> Chart:
-    """Customers per importance 0-5, stacked by validity (valid, unconfirmed, invalid)."""
-    chart = Chart(title, legend=[(f"valid-{v}", valid_names[v]) for v in (1, 2, 0)])
-    totals = {i: sum(r["count"] for r in rows if r["importance"] == i) for i in range(6)}
+    """Customers per importance, stacked by validity (valid, unconfirmed, invalid)."""
+    chart = Chart(title, legend=[(f"valid-{v:d}", valid_names[v]) for v in _STACKED])
+    totals = {i: sum(r["count"] for r in rows if r["importance"] == i) for i in IMPORTANCE}
     ceiling, ticks = _scale(max(totals.values(), default=0))
     chart.ticks = [Label(_LEFT - 6, _y(t, ceiling), f"{t:,}") for t in ticks]
-    slot = (WIDTH - _LEFT - _RIGHT) / 6
-    for importance in range(6):
+    slot = (WIDTH - _LEFT - _RIGHT) / len(IMPORTANCE)
+    for importance in IMPORTANCE:
         x = _LEFT + slot * importance + slot * 0.2
         base = 0
-        for valid in (1, 2, 0):
+        for valid in _STACKED:
             count = next(
                 (r["count"] for r in rows if r["importance"] == importance and r["valid"] == valid),
                 0,
@@ -89,7 +96,7 @@ def importance_chart(
                         top,
                         slot * 0.6,
                         _y(base, ceiling) - top,
-                        f"valid-{valid}",
+                        f"valid-{valid:d}",
                         f"{importance_name} {importance} · {valid_names[valid]}: {count:,}",
                     )
                 )
@@ -100,16 +107,16 @@ def importance_chart(
     return chart
 
 
-def weekly_chart(weeks: list[WeekOfMail], title: str, names: dict[str, str]) -> Chart:
+def weekly_chart(weeks: list[WeekOfMail], title: str, names: dict[MessageType, str]) -> Chart:
     """Mails sent and received per week, side by side."""
-    chart = Chart(title, legend=[("sendto", names["sendto"]), ("receive", names["receive"])])
+    chart = Chart(title, legend=[(kind.value, names[kind]) for kind in _WEEKLY])
     top_value = max((max(week.sendto, week.receive) for week in weeks), default=0)
     ceiling, ticks = _scale(top_value)
     chart.ticks = [Label(_LEFT - 6, _y(t, ceiling), f"{t:,}") for t in ticks]
     slot = (WIDTH - _LEFT - _RIGHT) / max(len(weeks), 1)
     for index, week in enumerate(weeks):
         for offset, (kind, count) in enumerate(
-            (("sendto", week.sendto), ("receive", week.receive))
+            ((MessageType.SENDTO, week.sendto), (MessageType.RECEIVE, week.receive))
         ):
             top = _y(count, ceiling)
             chart.bars.append(
@@ -118,7 +125,7 @@ def weekly_chart(weeks: list[WeekOfMail], title: str, names: dict[str, str]) -> 
                     top,
                     slot * 0.35,
                     _y(0, ceiling) - top,
-                    kind,
+                    kind.value,
                     f"{week.week:%Y-%m-%d} · {names[kind]}: {count:,}",
                 )
             )

@@ -7,8 +7,8 @@ from typing import Any
 
 from aiohttp import web
 
+from mycrmd.model.words import Text, localized
 from mycrmd.store.pool import DatabaseUnavailable
-from mycrmd.text import Text, localized
 from mycrmd.web.i18n import request_language
 from mycrmd.web.jsonout import respond
 

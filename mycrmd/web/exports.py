@@ -4,21 +4,18 @@ from datetime import date
 
 from aiohttp import web
 
-from mycrmd.customer_export import KINDS, export_csv, file_name
-from mycrmd.web.params import bad, list_query
+from mycrmd.customers.exporting import KINDS, export_csv, file_name
+from mycrmd.web.params import GRID, Choice, list_query
+from mycrmd.web.routes import Answer, Endpoint
 from mycrmd.web.services import SERVICES
 
-
-def add_routes(app: web.Application) -> None:
-    app.router.add_get("/export/customers.csv", export_customers)
+TYPE = Choice("type", "which customers", KINDS, "all")
 
 
 async def export_customers(request: web.Request) -> web.StreamResponse:
     """Streamed as it is read; `current` takes the grid's q, only_valid, sort and order,
     which are checked whatever the type, so a mistyped link fails rather than exports."""
-    kind = request.query.get("type", "all")
-    if kind not in KINDS:
-        raise bad("type", f"必须是 {' '.join(KINDS)} 之一", f"must be one of {' '.join(KINDS)}")
+    kind = TYPE.read(request)
     grid = list_query(request)
     query = grid if kind == "current" else None
     response = web.StreamResponse(
@@ -33,3 +30,17 @@ async def export_customers(request: web.Request) -> web.StreamResponse:
         await response.write(chunk.encode("utf-8"))
     await response.write_eof()
     return response
+
+
+ENDPOINTS = (
+    Endpoint(
+        "GET",
+        "/export/customers.csv",
+        export_customers,
+        "Customers as CSV (UTF-8 with BOM)",
+        Answer(200, "CSV", {"text/csv": {"schema": {"type": "string"}}}),
+        query=(TYPE, *GRID),
+        errors=(400,),
+        downloads=True,
+    ),
+)

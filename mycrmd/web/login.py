@@ -10,8 +10,8 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from mycrmd.passwords import verify_password
-from mycrmd.web.client import client_address, client_scheme
+from mycrmd.safety.passwords import verify_password
+from mycrmd.web.forwarded import client_address, client_scheme
 from mycrmd.web.pages import page_context
 from mycrmd.web.services import SERVICES
 from mycrmd.web.sessions import COOKIE, Sessions
@@ -19,6 +19,7 @@ from mycrmd.web.sessions import COOKIE, Sessions
 log = logging.getLogger("mycrmd.web")
 
 SESSIONS = web.AppKey("sessions", Sessions)
+LOGIN_PATH = "/login"
 FAILURES = 5
 WINDOW = 60.0
 _TRACKED_CLIENTS = 10_000  # beyond, the oldest are forgotten: memory stays bounded
@@ -53,8 +54,8 @@ FAILED = web.AppKey("failed_logins", FailedLogins)
 def add_routes(app: web.Application) -> None:
     app[SESSIONS] = Sessions(app[SERVICES].config.state_dir)
     app[FAILED] = FailedLogins()
-    app.router.add_get("/login", show_login_page)
-    app.router.add_post("/login", log_in)
+    app.router.add_get(LOGIN_PATH, show_login_page)
+    app.router.add_post(LOGIN_PATH, log_in)
     app.router.add_post("/logout", log_out)
 
 

@@ -12,21 +12,21 @@ from aiohttp import web
 from markdown_it import MarkdownIt
 
 from mycrmd import __version__
-from mycrmd.mail.sanitize import clean_html
-from mycrmd.resources import resource
-from mycrmd.store import messages, settings, stats
-from mycrmd.store.customers import COLUMNS
+from mycrmd.model import settings
+from mycrmd.model.customer import BY_NAME, FIELDS, Validity
+from mycrmd.model.message import MessageType
+from mycrmd.model.words import Text
+from mycrmd.safety.sanitize import clean_html
+from mycrmd.store import config_table, messages, stats
 from mycrmd.store.pool import DatabaseUnavailable
-from mycrmd.text import Text
+from mycrmd.system.resources import resource
 from mycrmd.web import charts
-from mycrmd.web.api_settings import THEMES
+from mycrmd.web.api_stats import WEEKS
+from mycrmd.web.catalog import catalog
 from mycrmd.web.errors import ApiError
 from mycrmd.web.i18n import request_language
-from mycrmd.web.params import path_id
+from mycrmd.web.params import ID
 from mycrmd.web.services import SERVICES
-from mycrmd.web.texts import catalog
-
-WEEKS = 20
 
 
 def add_routes(app: web.Application) -> None:
@@ -40,15 +40,14 @@ async def page_context(request: web.Request) -> dict[str, Any]:
     """Language, theme and words for any page; defaults when the database is down, so the
     UI still opens and can say so."""
     try:
-        values = await settings.load(request.app[SERVICES].pool)
+        values = await config_table.load(request.app[SERVICES].pool)
     except DatabaseUnavailable:
         values = {}
-    language = request_language(request, values.get("language", "auto"))
+    language = request_language(request, settings.text(values, "language"))
     texts = catalog(language)
-    theme = values.get("theme", "default")
     return {
         "lang": language,
-        "theme": theme if theme in THEMES else "default",
+        "theme": settings.text(values, "theme"),
         "t": texts.__getitem__,
         "texts_json": json.dumps(texts, ensure_ascii=False),
         "version": __version__,
@@ -56,21 +55,42 @@ async def page_context(request: web.Request) -> dict[str, Any]:
     }
 
 
+def page_model(language: str) -> dict[str, Any]:
+    """The model as the page's JavaScript needs it: fields, validity codes."""
+    return {
+        "fields": [
+            {
+                "name": field.name,
+                "label": field.label.in_(language),
+                "kind": field.kind.value,
+                "editable": field.editable,
+                "length": field.length,
+                "choices": [int(choice) for choice in field.choices],
+                "default": field.default,
+            }
+            for field in FIELDS
+        ],
+        "validity": {validity.name.lower(): int(validity) for validity in Validity},
+    }
+
+
 @aiohttp_jinja2.template("index.html")
 async def show_index_page(request: web.Request) -> dict[str, Any]:
     context = await page_context(request)
-    t = context["t"]
-    context["columns"] = [(name, t(f"column.{name}")) for name in COLUMNS]
-    context["themes"] = THEMES
+    context["fields"] = FIELDS
+    context["field"] = BY_NAME
+    context["settings"] = settings.BY_NAME
+    context["themes"] = settings.THEMES
+    context["model_json"] = json.dumps(page_model(context["lang"]), ensure_ascii=False)
     return context
 
 
 async def show_stats_page(request: web.Request) -> web.Response:
-    """Customers by importance and validity, mail per week (SPEC R-ST1), as inline SVG."""
+    """Customers by importance and validity, mail per week (R-ST1), as inline SVG."""
     context = await page_context(request)
     t = context["t"]
     pool = request.app[SERVICES].pool
-    valid_names = {v: t(f"valid.{v}") for v in range(3)}
+    valid_names = {v: t(f"valid.{v:d}") for v in Validity}
     context["charts"] = [
         charts.importance_chart(
             await stats.customers_by_importance(pool),
@@ -81,7 +101,7 @@ async def show_stats_page(request: web.Request) -> web.Response:
         charts.weekly_chart(
             await stats.mails_per_week(pool, WEEKS, date.today()),
             t("stats.weekly"),
-            {"sendto": t("msg.type.sendto"), "receive": t("msg.type.receive")},
+            {kind: t(f"msg.type.{kind}") for kind in (MessageType.SENDTO, MessageType.RECEIVE)},
         ),
     ]
     name = "partials/stats.html" if request.query.get("part") == "content" else "stats.html"
@@ -89,7 +109,7 @@ async def show_stats_page(request: web.Request) -> web.Response:
 
 
 async def show_help_page(request: web.Request) -> web.Response:
-    """The project's README, rendered (SPEC R-UI1 帮助)."""
+    """The project's README, rendered (R-UI1 帮助)."""
     context = await page_context(request)
     context["readme"] = readme_html()
     name = "partials/help.html" if request.query.get("part") == "content" else "help.html"
@@ -105,7 +125,7 @@ def readme_html() -> str:
 async def show_message_content(request: web.Request) -> web.Response:
     """A message's (sanitised) HTML as a document of its own, for a sandboxed frame: no
     script at all, and remote images only when the user asked for them (?images=1)."""
-    found = await messages.get(request.app[SERVICES].pool, path_id(request))
+    found = await messages.get(request.app[SERVICES].pool, ID.read(request))
     if found is None:
         raise ApiError(404, "not_found", Text("没有此消息", "no such message"))
     images = "img-src data: https: http:" if request.query.get("images") == "1" else "img-src data:"

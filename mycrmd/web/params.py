@@ -1,17 +1,21 @@
-"""Reading requests: query parameters and JSON bodies, refused with a 400 that names the
-parameter when they are not what the API says."""
+"""Reading requests: query and path parameters and JSON bodies. Each parameter is defined once,
+as an object that both reads it from a request (refusing it with a 400 that names it) and
+describes it in the OpenAPI document, so the two cannot drift apart."""
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
-from mycrmd.store.customers import COLUMNS, ListQuery
-from mycrmd.text import Text
+from mycrmd.model.customer import BY_NAME, COLUMNS, SEARCHABLE
+from mycrmd.model.words import Text
+from mycrmd.store.customer_list import ORDERS, ListQuery
 from mycrmd.web.errors import ApiError
 
 MAX_ROWS = 500
 MAX_PAGE = 10_000_000
+MAX_ID = 4_294_967_295  # INT UNSIGNED
 
 
 def bad(name: str, zh: str, en: str) -> ApiError:
@@ -19,59 +23,159 @@ def bad(name: str, zh: str, en: str) -> ApiError:
     return ApiError(400, "bad_parameter", message, field=name)
 
 
-def integer(request: web.Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query.get(name)
-    if raw is None:
-        return default
-    if not raw.strip().isdigit() or not low <= int(raw) <= high:
-        raise bad(name, f"必须是 {low} 到 {high} 的整数", f"must be a number from {low} to {high}")
-    return int(raw)
+def _digits(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also takes '²' and '①', which int() refuses."""
+    return text.isascii() and text.isdigit()
 
 
-def flag(request: web.Request, name: str, default: bool) -> bool:
-    raw = request.query.get(name)
-    if raw is None:
-        return default
-    if raw.lower() in ("1", "true", "yes", "on"):
-        return True
-    if raw.lower() in ("0", "false", "no", "off"):
-        return False
-    raise bad(name, "必须是 true 或 false", "must be true or false")
+@dataclass(frozen=True)
+class Whole:
+    """A whole number in [low, high]."""
+
+    name: str
+    description: str
+    default: int
+    low: int
+    high: int
+
+    def read(self, request: web.Request) -> int:
+        raw = request.query.get(self.name)
+        if raw is None:
+            return self.default
+        text = raw.strip()
+        if not _digits(text) or len(text) > 20 or not self.low <= int(text) <= self.high:
+            raise bad(
+                self.name,
+                f"必须是 {self.low} 到 {self.high} 的整数",
+                f"must be a number from {self.low} to {self.high}",
+            )
+        return int(text)
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "integer", "minimum": self.low, "maximum": self.high}
+
+
+@dataclass(frozen=True)
+class Flag:
+    name: str
+    description: str
+    default: bool
+
+    def read(self, request: web.Request) -> bool:
+        raw = request.query.get(self.name)
+        if raw is None:
+            return self.default
+        if raw.lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.lower() in ("0", "false", "no", "off"):
+            return False
+        raise bad(self.name, "必须是 true 或 false", "must be true or false")
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "boolean"}
+
+
+@dataclass(frozen=True)
+class Choice:
+    name: str
+    description: str
+    choices: tuple[str, ...]
+    default: str
+
+    def read(self, request: web.Request) -> str:
+        value = request.query.get(self.name, self.default)
+        if value not in self.choices:
+            listed = " ".join(self.choices)
+            raise bad(self.name, f"必须是 {listed} 之一", f"must be one of {listed}")
+        return value
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "string", "enum": list(self.choices)}
+
+
+@dataclass(frozen=True)
+class Words:
+    """Free text of bounded length, e.g. a search."""
+
+    name: str
+    description: str
+    max_length: int
+
+    def read(self, request: web.Request) -> str:
+        value = request.query.get(self.name, "")
+        if len(value) > self.max_length:
+            raise bad(self.name, "过长", "is too long")
+        return value
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "string", "maxLength": self.max_length}
+
+
+Param = Whole | Flag | Choice | Words
+
+
+@dataclass(frozen=True)
+class PathId:
+    """A record's id in the path; anything that cannot be one is simply not found."""
+
+    name: str = "id"
+
+    def read(self, request: web.Request) -> int:
+        raw = request.match_info[self.name]
+        if not _digits(raw) or len(raw) > 10 or int(raw) > MAX_ID:
+            raise ApiError(404, "not_found", Text("没有此记录", "no such record"))
+        return int(raw)
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "integer", "minimum": 1}
+
+
+@dataclass(frozen=True)
+class PathName:
+    """A name in the path that must be one of a few (a job, a log)."""
+
+    name: str
+    choices: tuple[str, ...]
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "string", "enum": list(self.choices)}
+
+
+PathParam = PathId | PathName
+
+PAGE = Whole("page", "page number", 1, 1, MAX_PAGE)
+ROWS = Whole("rows", "rows per page", 20, 0, MAX_ROWS)
+MESSAGE_ROWS = Whole("rows", "messages per page", 50, 0, MAX_ROWS)
+Q = Words("q", "search " + ", ".join(BY_NAME[name].label.en.lower() for name in SEARCHABLE), 256)
+ONLY_VALID = Flag("only_valid", "only valid and unconfirmed customers", False)
+SORT = Choice("sort", "column to sort by", COLUMNS, "id")
+ORDER = Choice("order", "sort order", ORDERS, "asc")
+TOTAL = Flag("total", "count the matches too", True)
+AFTER_ID = Whole("after_id", "the page after this customer's row", 0, 1, MAX_ID)
+BEFORE_ID = Whole("before_id", "the page before this customer's row", 0, 1, MAX_ID)
+# What a grid shows, and what a page of it is.
+GRID = (Q, ONLY_VALID, SORT, ORDER)
+LIST = (*GRID, PAGE, ROWS, TOTAL, AFTER_ID, BEFORE_ID)
+ID = PathId()
 
 
 def list_query(request: web.Request) -> ListQuery:
-    """q, only_valid, sort (any column), order (asc|desc), page (from 1), rows (0-500), and
-    after_id or before_id for keyset paging."""
-    sort = request.query.get("sort", "id")
-    if sort not in COLUMNS:
-        raise bad("sort", f"没有此列: {sort}", f"no such column: {sort}")
-    order = request.query.get("order", "asc").lower()
-    if order not in ("asc", "desc"):
-        raise bad("order", "必须是 asc 或 desc", "must be asc or desc")
-    q = request.query.get("q", "")
-    if len(q) > 256:
-        raise bad("q", "过长", "is too long")
-    after_id = integer(request, "after_id", 0, 1, 4_294_967_295) or None
-    before_id = integer(request, "before_id", 0, 1, 4_294_967_295) or None
+    """A page of a grid: GRID's parameters, page and rows, and after_id or before_id for
+    keyset paging."""
+    after_id = AFTER_ID.read(request) or None
+    before_id = BEFORE_ID.read(request) or None
     if after_id and before_id:
-        raise bad("before_id", "不能与 after_id 同时使用", "cannot be used with after_id")
+        raise bad(BEFORE_ID.name, "不能与 after_id 同时使用", "cannot be used with after_id")
     return ListQuery(
-        q=q,
-        only_valid=flag(request, "only_valid", False),
-        sort=sort,
-        order=order,
-        page=integer(request, "page", 1, 1, MAX_PAGE),
-        rows=integer(request, "rows", 20, 0, MAX_ROWS),
+        q=Q.read(request),
+        only_valid=ONLY_VALID.read(request),
+        sort=SORT.read(request),
+        order=ORDER.read(request),
+        page=PAGE.read(request),
+        rows=ROWS.read(request),
         after_id=after_id,
         before_id=before_id,
     )
-
-
-def path_id(request: web.Request, name: str = "id") -> int:
-    raw = request.match_info[name]
-    if not raw.isdigit() or int(raw) > 4_294_967_295:
-        raise ApiError(404, "not_found", Text("没有此记录", "no such record"))
-    return int(raw)
 
 
 async def json_object(request: web.Request) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 requests refused, and, with a password set, a session required for everything but the health
 check, the login page and static files.
 
-Pages get DESIGN.md's Content-Security-Policy — scripts and styles from our own files only,
+Pages get docs/DESIGN.md's Content-Security-Policy — scripts and styles from our own files only,
 nothing inline — plus connect-src for the UI's own API calls and frame-src for the message
 frame, which `default-src 'none'` would otherwise forbid. A message's content is a separate
 document with a policy of its own (pages.show_message_content).
@@ -14,10 +14,11 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from mycrmd.text import Text
-from mycrmd.web.client import client_address, client_scheme
+from mycrmd.model.words import Text
+from mycrmd.web.api import HEALTH
 from mycrmd.web.errors import ApiError
-from mycrmd.web.login import SESSIONS
+from mycrmd.web.forwarded import client_address, client_scheme
+from mycrmd.web.login import LOGIN_PATH, SESSIONS
 from mycrmd.web.services import SERVICES
 from mycrmd.web.sessions import COOKIE
 
@@ -53,7 +54,7 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
 
 _MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _DEFAULT_PORTS = {"http": ":80", "https": ":443"}
-_OPEN_PATHS = ("/healthz", "/login")
+_OPEN_PATHS = (HEALTH.path, LOGIN_PATH)
 
 
 def _own_origin(request: web.Request) -> str:

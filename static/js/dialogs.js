@@ -1,10 +1,9 @@
-// Dialogs: a customer's form, the rich-text comment editor (SPEC R-CU3), the parameters
-// (SPEC R-UI2) and the about box.
+// Dialogs: a customer's form, the rich-text comment editor (R-CU3), the parameters
+// (R-UI2) and the about box.
 import { api, get } from "./api.js";
 import { t } from "./i18n.js";
+import { EDITABLE } from "./model.js";
 import { clearErrors, fail, showError, toast } from "./ui.js";
-
-const FIELDS = ["name", "email", "company", "country", "address", "phone", "website", "importance", "valid"];
 
 export class CustomerDialog {
   constructor(onSaved) {
@@ -21,20 +20,19 @@ export class CustomerDialog {
     this.customer = customer;
     clearErrors(this.form);
     document.getElementById("customer-dialog-title").textContent = t(customer ? "dialog.edit" : "dialog.add");
-    for (const name of FIELDS) {
-      const field = this.form.elements.namedItem(name);
-      field.value = customer ? (customer[name] ?? "") : { importance: "0", valid: "2" }[name] ?? "";
+    for (const { name, default: fallback } of EDITABLE) {
+      this.form.elements.namedItem(name).value = customer ? (customer[name] ?? "") : (fallback ?? "");
     }
     this.dialog.showModal();
-    this.form.elements.namedItem("name").focus();
+    this.form.querySelector("input, select").focus();
   }
 
   async save() {
     clearErrors(this.form);
     const values = {};
-    for (const name of FIELDS) {
+    for (const { name, choices } of EDITABLE) {
       const raw = this.form.elements.namedItem(name).value;
-      const value = name === "importance" || name === "valid" ? Number(raw) : raw;
+      const value = choices.length ? Number(raw) : raw;
       if (!this.customer || value !== (this.customer[name] ?? "")) values[name] = value;
     }
     try {
@@ -135,6 +133,20 @@ export class SettingsDialog {
     });
   }
 
+  // The settings the form shows, as the server rendered them (model/settings.py), but the
+  // password, which is only ever written.
+  fields() {
+    return [...this.form.elements].filter((field) => field.name && !("secret" in field.dataset));
+  }
+
+  secret() {
+    return this.form.querySelector("[data-secret]");
+  }
+
+  language() {
+    return this.form.elements.namedItem("language");
+  }
+
   async open() {
     clearErrors(this.form);
     try {
@@ -143,13 +155,12 @@ export class SettingsDialog {
       fail(error);
       return;
     }
-    for (const name of ["monitor_mail_days", "mail_reserved_days", "mail_host", "mail_port", "mail_username", "language"]) {
-      this.form.elements.namedItem(name).value = this.values[name] || (name === "language" ? "auto" : "");
-    }
-    this.form.elements.namedItem("mail_password").value = "";
+    for (const field of this.fields()) field.value = this.values[field.name] ?? "";
+    if (this.language().value === "") this.language().value = "auto";
+    this.secret().value = "";
     document.getElementById("s-password-clear").checked = false;
     document.getElementById("s-password-state").textContent = t(
-      this.values.mail_password_set ? "settings.password_set" : "settings.password_unset",
+      this.values[`${this.secret().name}_set`] ? "settings.password_set" : "settings.password_unset",
     );
     this.dialog.showModal();
   }
@@ -157,13 +168,13 @@ export class SettingsDialog {
   async save() {
     clearErrors(this.form);
     const changes = {};
-    for (const name of ["monitor_mail_days", "mail_reserved_days", "mail_host", "mail_port", "mail_username", "language"]) {
-      const value = this.form.elements.namedItem(name).value.trim();
-      if (value !== String(this.values[name] ?? "")) changes[name] = value;
+    for (const field of this.fields()) {
+      const value = field.value.trim();
+      if (value !== String(this.values[field.name] ?? "")) changes[field.name] = value;
     }
-    const password = this.form.elements.namedItem("mail_password").value;
-    if (password) changes.mail_password = password;
-    else if (document.getElementById("s-password-clear").checked) changes.mail_password = "";
+    const secret = this.secret();
+    if (secret.value) changes[secret.name] = secret.value;
+    else if (document.getElementById("s-password-clear").checked) changes[secret.name] = "";
     try {
       await api("PATCH", "/api/settings", changes);
       this.dialog.close();

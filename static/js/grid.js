@@ -1,12 +1,15 @@
-// A customer grid (SPEC R-CU1, R-CU2): search, "only valid", sorting by any column, paging,
+// A customer grid (R-CU1, R-CU2): search, "only valid", sorting by any column, paging,
 // selection, and in-place editing on double-click. Rows and the total are fetched apart, so a
 // page shows before its (slower) count arrives.
 import { api, get } from "./api.js";
 import { t } from "./i18n.js";
+import { EDITABLE, FIELDS, VALIDITY, fieldNamed } from "./model.js";
 import { clearErrors, fail, plainText, toast } from "./ui.js";
 
 // Edited in place; comment and last_contact_date never are (the API refuses them too).
-const EDITABLE = ["name", "email", "importance", "company", "country", "address", "phone", "website", "valid"];
+const EDITABLE_NAMES = EDITABLE.map((item) => item.name);
+// Cells that may be cut short: their whole text shows on hover.
+const LONG = new Set(FIELDS.filter((item) => item.kind === "rich_text" || item.length >= 256).map((item) => item.name));
 const template = document.getElementById("grid-template");
 
 export class Grid {
@@ -161,15 +164,15 @@ export class Grid {
     for (const customer of this.rows) {
       const row = this.body.insertRow();
       row.dataset.id = customer.id;
-      row.classList.toggle("invalid", customer.valid === 0);
-      row.classList.toggle("unconfirmed", customer.valid === 2);
+      row.classList.toggle("invalid", customer.valid === VALIDITY.invalid);
+      row.classList.toggle("unconfirmed", customer.valid === VALIDITY.unconfirmed);
       row.classList.toggle("selected", customer.id === this.selected);
       for (const name of this.columns) {
         const cell = row.insertCell();
         cell.className = `col-${name}`;
         cell.dataset.column = name;
         cell.textContent = this.display(customer, name);
-        if (name === "comment" || name === "address" || name === "last_checked_log") cell.title = cell.textContent;
+        if (LONG.has(name)) cell.title = cell.textContent;
       }
     }
     this.root.querySelector(".page-number").value = this.state.page;
@@ -186,8 +189,9 @@ export class Grid {
   display(customer, name) {
     const value = customer[name];
     if (value === null || value === undefined) return "";
-    if (name === "valid") return t(`valid.${value}`);
-    if (name === "comment") return plainText(value);
+    const { kind } = fieldNamed(name);
+    if (kind === "validity") return t(`valid.${value}`);
+    if (kind === "rich_text") return plainText(value);
     return String(value);
   }
 
@@ -210,7 +214,7 @@ export class Grid {
     row.classList.add("editing");
     for (const cell of row.cells) {
       const name = cell.dataset.column;
-      if (!EDITABLE.includes(name)) {
+      if (!EDITABLE_NAMES.includes(name)) {
         cell.classList.add("read-only");
         continue;
       }
@@ -237,23 +241,23 @@ export class Grid {
       if (event.key === "Enter") this.saveEditing();
       if (event.key === "Escape") this.renderRows();
     });
-    const first = row.querySelector("[data-column='name'] input");
+    const first = row.querySelector("input, select");
     first?.focus();
   }
 
   editor(name, value) {
-    if (name === "importance" || name === "valid") {
+    const { kind, choices } = fieldNamed(name);
+    if (choices.length) {
       const select = document.createElement("select");
-      const choices = name === "importance" ? [0, 1, 2, 3, 4, 5] : [2, 1, 0];
       for (const choice of choices) {
-        select.add(new Option(name === "valid" ? t(`valid.${choice}`) : String(choice), String(choice)));
+        select.add(new Option(kind === "validity" ? t(`valid.${choice}`) : String(choice), String(choice)));
       }
       select.value = String(value ?? "");
       select.name = name;
       return select;
     }
     const input = document.createElement("input");
-    input.type = name === "email" ? "email" : "text";
+    input.type = kind === "email" ? "email" : "text";
     input.name = name;
     input.value = value ?? "";
     return input;

@@ -1,4 +1,4 @@
-// Uploading customers (SPEC R-IO2): progress while the file uploads and while it is read,
+// Uploading customers (R-IO2): progress while the file uploads and while it is read,
 // then what was imported, and the rejected rows as a CSV to fix and upload again.
 import { lang, t } from "./i18n.js";
 import { clearErrors, showError } from "./ui.js";

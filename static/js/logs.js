@@ -1,4 +1,4 @@
-// A job's log in a tab (SPEC R-JOB6): the last 500 lines, newest last, refreshed every five
+// A job's log in a tab (R-JOB6): the last 500 lines, newest last, refreshed every five
 // seconds while the tab is open, with the job's state and a "run now" button.
 import { api, get } from "./api.js";
 import { t } from "./i18n.js";

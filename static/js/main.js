@@ -19,7 +19,7 @@ const customerDialog = new CustomerDialog(() => activeGrid.load());
 const commentEditor = new CommentEditor(() => activeGrid.load());
 const settingsDialog = new SettingsDialog();
 
-// Selecting a customer in either grid shows how many messages it has (SPEC R-CU4).
+// Selecting a customer in either grid shows how many messages it has (R-CU4).
 async function selectCustomer(customer) {
   selected = customer;
   try {
@@ -61,8 +61,9 @@ const followup = new Grid(document.getElementById("followup-grid"), { onSelect: 
 activeGrid = customers;
 customers.load();
 
-// Follow-up: the rule's controls live in the config table (SPEC R-FU2).
+// Follow-up: the rule's controls live in the config table (R-FU2).
 const rule = document.getElementById("followup-rule");
+const ruleFields = () => [...rule.elements].filter((field) => field.name);
 let followupLoaded = false;
 tabs.onShow.set("customers", () => { activeGrid = customers; });
 tabs.onShow.set("followup", async () => {
@@ -71,9 +72,7 @@ tabs.onShow.set("followup", async () => {
   followupLoaded = true;
   try {
     const values = await get("/api/settings");
-    for (const name of ["followup_importance_operators", "followup_importance", "followup_days"]) {
-      rule.elements.namedItem(name).value = values[name];
-    }
+    for (const field of ruleFields()) field.value = values[field.name];
   } catch (error) {
     fail(error);
   }
@@ -81,10 +80,7 @@ tabs.onShow.set("followup", async () => {
 });
 rule.addEventListener("submit", async (event) => {
   event.preventDefault();
-  const changes = {};
-  for (const name of ["followup_importance_operators", "followup_importance", "followup_days"]) {
-    changes[name] = rule.elements.namedItem(name).value;
-  }
+  const changes = Object.fromEntries(ruleFields().map((field) => [field.name, field.value]));
   try {
     await api("PATCH", "/api/settings", changes);
     toast(t("settings.saved"));
@@ -167,5 +163,5 @@ wireImport(() => {
   followup.load();
 });
 
-// On opening, the panel shows the system notices (SPEC R-CU5).
+// On opening, the panel shows the system notices (R-CU5).
 panel.showNotices();

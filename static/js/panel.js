@@ -1,4 +1,4 @@
-// The message side panel (SPEC R-CU4, R-CU5): system notices on opening, a customer's
+// The message side panel (R-CU4, R-CU5): system notices on opening, a customer's
 // messages on request, one message's content in a sandboxed frame whose page blocks remote
 // images until asked. Opened from the collapsed bar, it collapses when the pointer leaves.
 import { get } from "./api.js";

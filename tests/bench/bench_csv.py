@@ -22,11 +22,11 @@ from pathlib import Path
 import aiomysql
 
 from mycrmd.config import DbConfig
-from mycrmd.customer_export import export_csv
-from mycrmd.customer_import import import_csv
-from mycrmd.embedded_db import EmbeddedServer
+from mycrmd.customers.exporting import export_csv
+from mycrmd.customers.importing import import_csv
 from mycrmd.store.migrate import migrate
 from mycrmd.store.pool import close_pool, create_pool
+from mycrmd.system.embedded_db import EmbeddedServer
 
 COLUMNS = (
     "name, email, importance, company, country, address, phone, website, comment, "

@@ -31,17 +31,17 @@ from datetime import timedelta
 from pathlib import Path
 
 from mycrmd.config import Config, DbConfig, MailboxConfig, PathsConfig
-from mycrmd.embedded_db import EmbeddedServer
 from mycrmd.jobs.fetch_mail import FetchMailJob
 from mycrmd.jobs.scheduler import Job, Scheduler, every
 from mycrmd.mail import mutf7
-from mycrmd.store import settings
+from mycrmd.store import config_table
 from mycrmd.store.migrate import migrate
 from mycrmd.store.pool import close_pool, create_pool, fetch_value
-from tests import mail_samples as samples
-from tests.certs import ServerCertificate, make_certificate
-from tests.dovecot import Dovecot, MailUser
-from tests.workload import FOLDERS
+from mycrmd.system.embedded_db import EmbeddedServer
+from tests.support import mail_samples as samples
+from tests.support.certs import ServerCertificate, make_certificate
+from tests.support.dovecot import Dovecot, MailUser
+from tests.support.workload import FOLDERS
 
 DELAY = 0.010  # each way: 20 ms a round trip
 BATCH = 100
@@ -120,7 +120,7 @@ async def job_runs(
     pool = await create_pool(db, create_database=True)
     try:
         await migrate(pool)
-        await settings.put(
+        await config_table.put(
             pool,
             {
                 "mail_host": "127.0.0.1",

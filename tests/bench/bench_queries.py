@@ -23,9 +23,9 @@ import aiohttp
 import aiomysql
 
 from mycrmd.config import DbConfig
-from mycrmd.embedded_db import EmbeddedServer
 from mycrmd.store.migrate import migrate
 from mycrmd.store.pool import close_pool, create_pool
+from mycrmd.system.embedded_db import EmbeddedServer
 
 GENERATE = """
 INSERT INTO customers (name, email, importance, company, country, phone, website,

@@ -24,15 +24,15 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from tests.certs import make_certificate
-from tests.daemon_process import Daemon, DaemonFactory
-from tests.dovecot import Dovecot, MailUser
-from tests.fake_dns import FakeDns
-from tests.fake_verify_api import FakeVerifyApi
-from tests.file_servers import FtpServer
-from tests.traffic import Traffic, percentile
-from tests.waiting import eventually
-from tests.workload import (
+from tests.support.certs import make_certificate
+from tests.support.daemon_process import Daemon, DaemonFactory
+from tests.support.dovecot import Dovecot, MailUser
+from tests.support.fake_dns import FakeDns
+from tests.support.fake_verify_api import FakeVerifyApi
+from tests.support.file_servers import FtpServer
+from tests.support.traffic import Traffic, percentile
+from tests.support.waiting import eventually
+from tests.support.workload import (
     csv_file,
     fill_folders,
     finished_runs,

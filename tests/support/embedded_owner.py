@@ -1,14 +1,14 @@
 """A process that starts an embedded server and waits, standing in for a daemon that a test
 can kill. `--no-deathsig` starts it the way a server that missed PR_SET_PDEATHSIG would be.
 
-    python -m tests.embedded_owner STATE_DIR [--no-deathsig]
+    python -m tests.support.embedded_owner STATE_DIR [--no-deathsig]
 """
 
 import asyncio
 import sys
 from pathlib import Path
 
-from mycrmd import embedded_db
+from mycrmd.system import embedded_db
 
 
 async def main(state_dir: Path) -> None:

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import aiohttp
 
-from tests import mail_samples as samples
-from tests.certs import ServerCertificate
-from tests.daemon_process import Daemon
-from tests.dovecot import Dovecot, MailUser
+from tests.support import mail_samples as samples
+from tests.support.certs import ServerCertificate
+from tests.support.daemon_process import Daemon
+from tests.support.dovecot import Dovecot, MailUser
 
 FOLDERS = ("INBOX", "Sent", "Archive", "客户")
 

@@ -1,13 +1,18 @@
 """Every word the UI shows, in Simplified Chinese (MyCRM's labels) and English. Templates use
-them through t(); the browser code gets the same catalog in the page."""
+them through t(); the browser code gets the same catalog in the page. The names of fields,
+settings, validities, message types and jobs come from the model."""
 
-from mycrmd.customer_rules import LABELS
+from mycrmd.model.customer import FIELDS, VALIDITY_LABELS
+from mycrmd.model.jobs import JOB_LABELS, RUN_STATUS_LABELS
+from mycrmd.model.message import MESSAGE_TYPE_LABELS
+from mycrmd.model.settings import SETTINGS
+from mycrmd.model.words import Text
 
 TEXTS: dict[str, tuple[str, str]] = {
     "app.title": ("MyCRM 客户关系管理", "MyCRM"),
     "app.offline": ("数据库暂时不可用，正在重试…", "The database is unavailable; retrying…"),
     "app.error": ("出错了", "Something went wrong"),
-    # Menus (SPEC R-UI1)
+    # Menus (R-UI1)
     "menu.data": ("数据管理", "Data"),
     "menu.export_all": ("导出所有客户记录", "Export all customers"),
     "menu.export_valid": ("导出有效客户记录", "Export valid customers"),
@@ -46,7 +51,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "tab.followup": ("待跟进客户", "Follow-up"),
     "tab.stats": ("数据统计", "Statistics"),
     "tab.close": ("关闭", "Close"),
-    # Grids (SPEC R-CU1, R-CU2)
+    # Grids (R-CU1, R-CU2)
     "grid.search": ("搜索", "Search"),
     "grid.search_hint": ("联系人、邮箱、公司、国家、电话", "name, email, company, country, phone"),
     "grid.only_valid": ("只显示有效客户", "Only valid customers"),
@@ -75,15 +80,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "双击行可直接修改；备注和最近联系时间不能在此修改",
         "Double-click a row to edit it; the comment and last contact cannot be changed there",
     ),
-    "valid.0": ("无效", "Invalid"),
-    "valid.1": ("有效", "Valid"),
-    "valid.2": ("未确认", "Unconfirmed"),
-    # Follow-up (SPEC R-FU2)
+    # Follow-up (R-FU2)
     "followup.rule": ("跟进规则：", "Rule:"),
     "followup.importance": ("客户评级", "importance"),
     "followup.days": ("天未联系", "days without a mail"),
     "followup.save": ("保存规则", "Save the rule"),
-    # Side panel and messages (SPEC R-CU4, R-CU5)
+    # Side panel and messages (R-CU4, R-CU5)
     "panel.title": ("消息", "Messages"),
     "panel.notices": ("系统通知消息", "System notices"),
     "panel.of": ("{who} 的消息", "Messages of {who}"),
@@ -97,10 +99,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "msg.sender": ("发件人", "From"),
     "msg.subject": ("主题", "Subject"),
     "msg.to": ("收件人", "Addresses"),
-    "msg.type.receive": ("收到", "Received"),
-    "msg.type.sendto": ("发出", "Sent"),
-    "msg.type.system": ("系统", "System"),
-    "msg.type.comment": ("备注", "Note"),
     # Dialogs
     "dialog.add": ("添加客户", "Add a customer"),
     "dialog.edit": ("修改客户", "Edit the customer"),
@@ -116,22 +114,20 @@ TEXTS: dict[str, tuple[str, str]] = {
     "editor.unlink": ("取消链接", "Remove link"),
     "editor.color": ("颜色", "Colour"),
     "editor.link_prompt": ("链接地址（https://…）", "Link address (https://…)"),
-    "editor.limit": ("最多 512 个字符（含格式）", "At most 512 characters, formatting included"),
-    # Settings (SPEC R-UI2)
+    "editor.limit": (
+        "最多 {limit} 个字符（含格式）",
+        "At most {limit} characters, formatting included",
+    ),
+    # Settings (R-UI2)
     "settings.title": ("参数设置", "Parameters"),
-    "settings.monitor_mail_days": ("邮箱监控天数上限", "Look back (days)"),
-    "settings.mail_reserved_days": ("邮箱消息保存天数", "Keep messages (days)"),
-    "settings.mail_host": ("邮箱服务器地址", "IMAP server"),
-    "settings.mail_port": ("邮箱服务器端口", "IMAP port"),
-    "settings.mail_username": ("邮箱服务器账号", "IMAP account"),
-    "settings.mail_password": ("邮箱服务器密码", "IMAP password"),
     "settings.password_set": ("已设置；留空则不修改", "Set; leave empty to keep it"),
     "settings.password_unset": ("未设置", "Not set"),
     "settings.password_clear": ("清除已保存的密码", "Clear the saved password"),
-    "settings.language": ("界面语言", "Language"),
     "settings.language.auto": ("跟随浏览器", "As the browser"),
+    "settings.language.zh": ("简体中文", "简体中文"),
+    "settings.language.en": ("English", "English"),
     "settings.saved": ("设置已保存", "Settings saved"),
-    # Logs and jobs (SPEC R-JOB6)
+    # Logs and jobs (R-JOB6)
     "log.refresh": ("每 5 秒自动刷新，显示最近 500 行", "Refreshes every 5 s; the last 500 lines"),
     "log.run_now": ("立即运行", "Run now"),
     "log.started": ("已开始运行", "Started"),
@@ -140,15 +136,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "log.next": ("下次运行", "Next run"),
     "log.last": ("上次运行", "Last run"),
     "log.empty": ("日志为空", "The log is empty"),
-    "job.fetch": ("邮件监控", "Mail fetch"),
-    "job.verify": ("邮箱有效性检查", "Address verification"),
-    "job.backup": ("数据备份", "Backup"),
-    # Statistics (SPEC R-ST1)
+    # Statistics (R-ST1)
     "stats.importance": ("客户评级及有效性", "Customers by importance and validity"),
     "stats.weekly": ("近 20 周收发邮件", "Mail sent and received, the last 20 weeks"),
     "stats.level": ("评级", "Level"),
     "stats.refresh": ("刷新统计", "Refresh"),
-    # Import (SPEC R-IO2)
+    # Import (R-IO2)
     "import.title": ("批量上传客户记录", "Upload customers"),
     "import.help": (
         "CSV 文件：UTF-8、UTF-16 或 GBK 编码；逗号、分号或制表符分隔；"
@@ -201,7 +194,18 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "about.licence_link": ("阅读许可证全文", "Read the licence"),
 }
-TEXTS.update({f"column.{name}": label for name, label in LABELS.items()})
+
+
+def _pair(text: Text) -> tuple[str, str]:
+    return (text.zh, text.en)
+
+
+TEXTS.update({f"column.{field.name}": _pair(field.label) for field in FIELDS})
+TEXTS.update({f"valid.{int(v)}": _pair(label) for v, label in VALIDITY_LABELS.items()})
+TEXTS.update({f"msg.type.{kind}": _pair(label) for kind, label in MESSAGE_TYPE_LABELS.items()})
+TEXTS.update({f"job.{job}": _pair(label) for job, label in JOB_LABELS.items()})
+TEXTS.update({f"run.{status}": _pair(label) for status, label in RUN_STATUS_LABELS.items()})
+TEXTS.update({f"settings.{setting.name}": _pair(setting.label) for setting in SETTINGS})
 
 
 def catalog(language: str) -> dict[str, str]:

@@ -93,6 +93,7 @@ class EmbeddedServer:
         self.buffer_pool_size = buffer_pool_size or default_buffer_pool()
         self._owner_file = self.base / "owner"
         self._error_log = self.base / "error.log"
+        self._tmpdir = self.base / "tmp"
         self._proc: asyncio.subprocess.Process | None = None
         self._watcher: asyncio.Task[None] | None = None
         self._stopping = False
@@ -113,6 +114,7 @@ class EmbeddedServer:
             )
         self.base.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(self.base, 0o700)
+        self._tmpdir.mkdir(exist_ok=True, mode=0o700)
         if await self._attach_or_clear():
             return
         if not (self.datadir / "mysql").is_dir():
@@ -212,6 +214,9 @@ class EmbeddedServer:
             f"--socket={self.socket}",
             "--skip-networking",
             f"--pid-file={self.base / 'mariadbd.pid'}",
+            # Its own temporary files, not /tmp's: a cleaner of /tmp (or another program)
+            # removing them mid-statement fails the statement.
+            f"--tmpdir={self._tmpdir}",
             f"--log-error={self._error_log}",
             f"--innodb-buffer-pool-size={self.buffer_pool_size}",
             "--tmp-table-size=64M",

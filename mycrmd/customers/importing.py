@@ -1,4 +1,4 @@
-"""Importing customers from a CSV file (SPEC R-IO2), for the web upload and `mycrmd import`.
+"""Importing customers from a CSV file (R-IO2), for the web upload and `mycrmd import`.
 
 A row's existing address (whatever its case) updates that customer, a new one is added; a cell
 may hold several addresses, each becoming a customer with the row's other fields; empty cells
@@ -15,13 +15,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from mycrmd.addresses import split_addresses
-from mycrmd.csvio import CsvSource, open_csv, restore
-from mycrmd.customer_rules import FieldError, check_field
-from mycrmd.mail.sanitize import clean_comment
-from mycrmd.store import customers
+from mycrmd.customers.addresses import split_addresses
+from mycrmd.customers.csv_format import CsvSource, open_csv, unescape_cell
+from mycrmd.customers.fields import FieldError, check_field
+from mycrmd.model.customer import VALIDITY_LABELS
+from mycrmd.model.words import Text
+from mycrmd.safety.sanitize import clean_comment
+from mycrmd.store import import_staging
 from mycrmd.store.pool import Pool
-from mycrmd.text import Text
 
 BATCH = 5000
 REPORTED = 10_000  # rejected rows listed in full; beyond, only counted
@@ -35,13 +36,11 @@ _DATE_FORMATS = (
     "%Y-%m-%dT%H:%M:%S",
     "%Y.%m.%d",
 )
+# A validity may be written as its label, in either language.
 _VALID_WORDS = {
-    "有效": 1,
-    "无效": 0,
-    "未确认": 2,
-    "valid": 1,
-    "invalid": 0,
-    "unconfirmed": 2,
+    word.lower(): int(validity)
+    for validity, label in VALIDITY_LABELS.items()
+    for word in (label.zh, label.en)
 }
 
 
@@ -92,7 +91,7 @@ def check_row(cells: list[str], columns: dict[int, str]) -> list[tuple[Any, ...]
     values: dict[str, Any] = {}
     addresses: list[str] = []
     for position, name in columns.items():
-        cell = restore(cells[position]) if position < len(cells) else ""
+        cell = unescape_cell(cells[position]) if position < len(cells) else ""
         if not cell.strip():
             continue  # empty: never overwrites
         if name == "email":
@@ -107,7 +106,7 @@ def check_row(cells: list[str], columns: dict[int, str]) -> list[tuple[Any, ...]
             values[name] = check_field(name, cell)
     if not addresses:
         raise FieldError("email", Text("没有邮箱地址", "no email address"))
-    rest = tuple(values.get(name) for name in customers.STAGED_COLUMNS)
+    rest = tuple(values.get(name) for name in import_staging.STAGED_COLUMNS)
     return [(address, *rest) for address in addresses]
 
 
@@ -157,7 +156,7 @@ async def import_csv(
     # The next batch is read (in a thread) while the database stages the current one.
     reading = asyncio.ensure_future(asyncio.to_thread(_read_batch, source))
     try:
-        async with customers.Import(pool) as staging:
+        async with import_staging.Import(pool) as staging:
             while True:
                 batch, read = await reading
                 if not batch.done:

@@ -1,15 +1,15 @@
-"""The `config` table: settings the UI edits and the jobs read fresh on every run."""
+"""The `config` table: settings the UI edits and the jobs read fresh on every run (what each
+one is: model/settings.py)."""
 
-from mycrmd import redact
+from mycrmd.model.settings import SECRETS
+from mycrmd.safety import redact
 from mycrmd.store.pool import Pool, execute, fetch_all, fetch_value
-
-SECRET = "mail_password"  # noqa: S105 (the setting's name): kept out of logs once read
 
 
 async def load(pool: Pool) -> dict[str, str]:
     rows = await fetch_all(pool, "SELECT parameter, value FROM config")
     values = {row["parameter"]: row["value"] for row in rows if row["value"] is not None}
-    redact.remember(values.get(SECRET))
+    redact.remember(*(values.get(name) for name in SECRETS))
     return values
 
 
@@ -19,7 +19,7 @@ async def get(pool: Pool, name: str) -> str | None:
 
 async def put(pool: Pool, values: dict[str, str]) -> None:
     """Write several settings at once; each is created when missing."""
-    redact.remember(values.get(SECRET))
+    redact.remember(*(values.get(name) for name in SECRETS))
     for name, value in values.items():
         await execute(
             pool,

@@ -6,7 +6,8 @@ from typing import Any
 
 import aiomysql
 
-from mycrmd import redact
+from mycrmd.model.jobs import RunStatus
+from mycrmd.safety import redact
 from mycrmd.store.pool import Pool, Row, execute, fetch_all, insert
 
 # Named locks are server-wide, so their name, LEFT(CONCAT('mycrmd.job.', job, '.',
@@ -35,16 +36,20 @@ async def start_run(pool: Pool, job: str, trigger: str, pid: int) -> int:
     return await insert(
         pool,
         "INSERT INTO job_runs (job, `trigger`, started_at, status, pid) "
-        "VALUES (%s, %s, NOW(), 'running', %s)",
-        (job, trigger, pid),
+        "VALUES (%s, %s, NOW(), %s, %s)",
+        (job, trigger, RunStatus.RUNNING.value, pid),
     )
 
 
-async def finish_run(pool: Pool, run_id: int, status: str, summary: dict[str, Any]) -> None:
+async def finish_run(pool: Pool, run_id: int, status: RunStatus, summary: dict[str, Any]) -> None:
     await execute(
         pool,
         "UPDATE job_runs SET finished_at = NOW(), status = %s, summary = %s WHERE id = %s",
-        (status, redact.redact(json.dumps(summary, ensure_ascii=False, default=str)), run_id),
+        (
+            RunStatus(status).value,
+            redact.redact(json.dumps(summary, ensure_ascii=False, default=str)),
+            run_id,
+        ),
     )
 
 
@@ -52,8 +57,14 @@ async def record_skipped(pool: Pool, job: str, trigger: str, pid: int, reason: s
     await execute(
         pool,
         "INSERT INTO job_runs (job, `trigger`, started_at, finished_at, status, summary, pid) "
-        "VALUES (%s, %s, NOW(), NOW(), 'skipped', %s, %s)",
-        (job, trigger, json.dumps({"reason": reason}, ensure_ascii=False), pid),
+        "VALUES (%s, %s, NOW(), NOW(), %s, %s, %s)",
+        (
+            job,
+            trigger,
+            RunStatus.SKIPPED.value,
+            json.dumps({"reason": reason}, ensure_ascii=False),
+            pid,
+        ),
     )
 
 
@@ -61,10 +72,10 @@ async def close_abandoned_runs(pool: Pool, job: str) -> int:
     """Runs left 'running' by a killed process, told apart from a live one by the free lock."""
     return await execute(
         pool,
-        "UPDATE job_runs SET status = 'interrupted', finished_at = NOW() "
-        "WHERE job = %s AND status = 'running' "
+        "UPDATE job_runs SET status = %s, finished_at = NOW() "
+        "WHERE job = %s AND status = %s "
         "AND IS_FREE_LOCK(LEFT(CONCAT('mycrmd.job.', %s, '.', DATABASE()), 64))",
-        (job, job),
+        (RunStatus.INTERRUPTED.value, job, RunStatus.RUNNING.value, job),
     )
 
 

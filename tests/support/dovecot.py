@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 
 from mycrmd.mail import mutf7
-from tests.certs import ServerCertificate
+from tests.support.certs import ServerCertificate
 
 # Dovecot re-reads its passwd file when the file's mtime changes, to the second: users written
 # within the second of a read would stay unknown. So all users are written before it starts.

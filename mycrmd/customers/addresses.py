@@ -19,7 +19,7 @@ _PLAIN = re.compile(
     r"@(?:(?![A-Za-z0-9]{2}--)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}",
     re.ASCII,
 )
-# Several addresses in one cell (SPEC R-IO2): commas, semicolons, any whitespace.
+# Several addresses in one cell (R-IO2): commas, semicolons, any whitespace.
 _SEPARATORS = re.compile(r"[,;\s]+")
 
 

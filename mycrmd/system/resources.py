@@ -6,7 +6,7 @@ editable install keeps them at the repository's top level.
 
 from pathlib import Path
 
-_PACKAGE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parent.parent  # mycrmd/
 
 
 def resource(name: str) -> Path:

@@ -1,4 +1,4 @@
-"""Customers as CSV, both ways (SPEC R-IO1, R-IO2).
+"""Customers as CSV, both ways (R-IO1, R-IO2).
 
 Reading takes what Excel writes: UTF-8 with or without BOM, UTF-16 ("Unicode text"), GBK or
 GB18030 (Excel on Chinese Windows); comma, semicolon or tab; quoted fields with newlines; the
@@ -18,42 +18,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from mycrmd.store.customers import CSV_FIELDS
+from mycrmd.model.customer import BY_NAME, CSV_FIELDS
 
 # The export's columns, in MyCRM's order, with their Chinese and English headers.
 FIELDS = CSV_FIELDS
-HEADERS_ZH = (
-    "联系人",
-    "邮箱",
-    "客户评级",
-    "公司",
-    "国家",
-    "地址",
-    "电话",
-    "网站",
-    "备注",
-    "最近联系时间",
-    "有效性",
-)
-HEADERS_EN = (
-    "Name",
-    "Email",
-    "Importance",
-    "Company",
-    "Country",
-    "Address",
-    "Phone",
-    "Website",
-    "Comment",
-    "Last_contact_date",
-    "Valid",
-)
+HEADERS_ZH = tuple(BY_NAME[name].label.zh for name in FIELDS)
+HEADERS_EN = tuple(BY_NAME[name].csv_header or name for name in FIELDS)
 _HEADER_NAMES = {
-    name.lower(): field_name
-    for headers in (HEADERS_ZH, HEADERS_EN, FIELDS)
-    for name, field_name in zip(headers, FIELDS, strict=True)
+    header.lower(): field.name
+    for field in (BY_NAME[name] for name in FIELDS)
+    for header in (field.label.zh, field.csv_header or field.name, field.name, *field.csv_aliases)
 }
-_HEADER_NAMES.update({"e-mail": "email", "last contact": "last_contact_date", "邮件": "email"})
 _ESCAPED_FIRST = frozenset("=+-@\t\r'")  # formulas, and the escape itself
 _SAMPLE = 64 * 1024
 
@@ -66,14 +41,14 @@ class CsvError(ValueError):
 
 
 def neutralise(value: Any) -> str:
-    """A cell's text, safe from spreadsheet formulas; restore() undoes it exactly."""
+    """A cell's text, safe from spreadsheet formulas; unescape_cell() undoes it exactly."""
     if value is None:
         return ""
     text = value if isinstance(value, str) else str(value)
     return "'" + text if text[:1] in _ESCAPED_FIRST else text
 
 
-def restore(cell: str) -> str:
+def unescape_cell(cell: str) -> str:
     return cell[1:] if cell.startswith("'") else cell
 
 
@@ -201,7 +176,7 @@ def _map_header(cells: list[str]) -> tuple[dict[int, str], list[str]]:
     columns: dict[int, str] = {}
     ignored: list[str] = []
     for position, cell in enumerate(cells):
-        name = restore(cell).strip().lstrip("\ufeff").lower()
+        name = unescape_cell(cell).strip().lstrip("\ufeff").lower()
         target = _HEADER_NAMES.get(name)
         if target and target not in columns.values():
             columns[position] = target

@@ -1,0 +1,1 @@
+"""What mycrmd's concepts are, each defined once; imports nothing of ours."""

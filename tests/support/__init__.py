@@ -1,0 +1,1 @@
+"""Shared helpers of the test suite: real servers, fakes of internet services, clients."""
