@@ -58,7 +58,6 @@ async def connect(cluster: GaleraCluster) -> AsyncIterator[Connect]:
     await run(admin, f"CREATE DATABASE {name}")
     opened = [admin]
     for node in cluster.nodes:
-        # a node may not have applied the CREATE yet: only a causal read waits for it
         await wait_for_database(node, name)
 
     async def open_connection(
@@ -82,6 +81,7 @@ async def connect(cluster: GaleraCluster) -> AsyncIterator[Connect]:
 
 
 async def wait_for_database(node: GaleraNode, name: str) -> None:
+    """Until the node has applied the CREATE DATABASE: a causal read waits for it."""
     conn = await node.connect()
     try:
         await run(conn, "SET SESSION wsrep_sync_wait = 1")
@@ -111,14 +111,6 @@ async def error_of(conn: aiomysql.Connection, sql: str, args: Any = None) -> int
     with pytest.raises(pymysql.err.MySQLError) as caught:
         await run(conn, sql, args)
     return caught.value.args[0]
-
-
-async def setting(node: GaleraNode, name: str) -> str:
-    conn = await node.connect()
-    try:
-        return await value(conn, f"SELECT @@GLOBAL.{name}")
-    finally:
-        conn.close()
 
 
 async def set_global(node: GaleraNode, assignment: str) -> None:
