@@ -29,12 +29,22 @@ from tests.support.dovecot import Dovecot, MailUser
 from tests.support.fake_dns import FakeDns
 from tests.support.fake_verify_api import FakeVerifyApi
 from tests.support.file_servers import FtpServer
+from tests.support.galera import GaleraCluster, why_unavailable
 
 _db_numbers = itertools.count(1)
 
 # No example database in the working tree: each run starts from the same seedless search.
 settings.register_profile("mycrmd", database=None)
 settings.load_profile("mycrmd")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked galera are skipped, saying what to install, where no cluster can run."""
+    reason = why_unavailable()
+    if reason:
+        for item in items:
+            if item.get_closest_marker("galera"):
+                item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @pytest.fixture(scope="session")
@@ -53,6 +63,18 @@ async def mariadb(work_dir: Path) -> AsyncIterator[EmbeddedServer]:
     await server.start()
     yield server
     await server.stop()
+
+
+@pytest.fixture(scope="session")
+async def galera(work_dir: Path) -> AsyncIterator[GaleraCluster]:
+    """A three-node Galera cluster for the session. A test that stops or kills a node starts
+    it again before it ends, so the next test finds the cluster whole."""
+    cluster = GaleraCluster(work_dir / "galera")
+    try:
+        await cluster.start()
+        yield cluster
+    finally:
+        await cluster.stop()
 
 
 @pytest.fixture

@@ -9,7 +9,10 @@ cd "$(dirname "$0")/.."
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
 missing=""
-for package in mariadb-server-core mariadb-client dovecot-imapd chromium fonts-wqy-microhei; do
+# mariadb-server, galera-4 and rsync: the Galera cluster of tests/support/galera.py (its SST
+# script comes with mariadb-server).
+for package in mariadb-server-core mariadb-client mariadb-server galera-4 rsync dovecot-imapd \
+    chromium fonts-wqy-microhei; do
     installed "$package" || missing="$missing $package"
 done
 if [ -n "$missing" ]; then

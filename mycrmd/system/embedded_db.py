@@ -114,7 +114,6 @@ class EmbeddedServer:
             )
         self.base.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(self.base, 0o700)
-        self._tmpdir.mkdir(exist_ok=True, mode=0o700)
         if await self._attach_or_clear():
             return
         if not (self.datadir / "mysql").is_dir():
@@ -233,6 +232,7 @@ class EmbeddedServer:
 
     async def _spawn(self, server: str) -> None:
         started = time.monotonic()
+        self._tmpdir.mkdir(exist_ok=True, mode=0o700)
         self._proc = await asyncio.create_subprocess_exec(
             *self._server_args(server),
             stdin=asyncio.subprocess.DEVNULL,
