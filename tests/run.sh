@@ -10,8 +10,9 @@ set -eu
 cd "$(dirname "$0")/.."
 . systemd/prerequisites.sh
 
-# MariaDB (the embedded server, the dump tool), Dovecot, Chromium and a CJK font for the UI.
-packages="mariadb-server-core mariadb-client dovecot-imapd chromium fonts-wqy-microhei"
+# MariaDB (the embedded server, the dump tool), Dovecot, Chromium and a CJK font for the UI,
+# libatomic1 for the node program that Playwright's Python package drives Chromium with.
+packages="mariadb-server-core mariadb-client dovecot-imapd chromium fonts-wqy-microhei libatomic1"
 # shellcheck disable=SC2086 # one word per package
 install_missing $packages
 
