@@ -71,11 +71,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="mycrmd", description="A self-hosted CRM daemon that lives in its mailbox."
     )
     parser.add_argument("--version", action="version", version=f"mycrmd {__version__}")
-    parser.add_argument(
-        "--config",
-        metavar="PATH",
-        help="configuration file (default: $MYCRMD_CONFIG, else /etc/mycrmd/mycrmd.toml)",
-    )
+    _add_config_option(parser, default=None)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("serve", help="run the daemon: web UI and scheduled jobs")
     run = sub.add_parser("run", help="run one job now and exit when it is done")
@@ -114,7 +110,20 @@ def _parser() -> argparse.ArgumentParser:
         "passwd",
         help="set the web UI's password (from the terminal, or the first line of standard input)",
     )
+    for command in sub.choices.values():
+        _add_config_option(command, default=argparse.SUPPRESS)
     return parser
+
+
+def _add_config_option(parser: argparse.ArgumentParser, default: str | None) -> None:
+    """--config before the command or after it; after it, SUPPRESS keeps an absent option from
+    hiding one given before."""
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        default=default,
+        help="configuration file (default: $MYCRMD_CONFIG, else /etc/mycrmd/mycrmd.toml)",
+    )
 
 
 def _setup_logging() -> None:

@@ -1,41 +1,36 @@
 #!/bin/sh
-# The test command (README.md, .ci/run): install what the tests need, only what is missing,
-# then run pytest with any arguments given. pytest's exit status is the script's, 5 included.
+# The test command (README.md, .ci/run): install what the tests need, only what is missing —
+# the Debian packages below, and this checkout (editable, with its test extras) in a virtual
+# environment of its own under ~/.cache/mycrmd — then run pytest with any arguments given,
+# that environment's bin first on PATH (daemon tests run the mycrmd command from PATH).
+# pytest's exit status is the script's, 5 included.
 #
 #   sh tests/run.sh [pytest arguments]
 set -eu
 cd "$(dirname "$0")/.."
+. systemd/prerequisites.sh
 
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+# MariaDB (the embedded server, the dump tool), a three-node Galera cluster (mariadb-server
+# brings its SST script; galera-4, rsync), Dovecot, Chromium and a CJK font for the UI,
+# libatomic1 for the node program that Playwright's Python package drives Chromium with.
+packages="mariadb-server-core mariadb-client mariadb-server galera-4 rsync dovecot-imapd"
+packages="$packages chromium fonts-wqy-microhei libatomic1"
+# shellcheck disable=SC2086 # one word per package
+install_missing $packages
 
-missing=""
-# mariadb-server, galera-4 and rsync: the Galera cluster of tests/support/galera.py (its SST
-# script comes with mariadb-server).
-for package in mariadb-server-core mariadb-client mariadb-server galera-4 rsync dovecot-imapd \
-    chromium fonts-wqy-microhei; do
-    installed "$package" || missing="$missing $package"
-done
-if [ -n "$missing" ]; then
-    as_root=""
-    [ "$(id -u)" -eq 0 ] || as_root="sudo"
-    echo "installing:$missing"
-    # The tests start their own Dovecot on 127.0.0.1; keep the package's system service from
-    # starting on every interface (policy-rc.d is consulted by the packages' scripts).
-    guard=""
-    if [ ! -e /usr/sbin/policy-rc.d ]; then
-        guard=/usr/sbin/policy-rc.d
-        printf '#!/bin/sh\nexit 101\n' | $as_root tee "$guard" >/dev/null
-        $as_root chmod 755 "$guard"
-        trap '$as_root rm -f "$guard"' EXIT
-    fi
-    $as_root apt-get update
-    # shellcheck disable=SC2086 # one word per package
-    $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y $missing
-    if [ -n "$guard" ]; then
-        $as_root rm -f "$guard"
-        trap - EXIT
-    fi
+# One environment per checkout, named after its path.
+checkout=$(pwd -P)
+key=$(printf %s "$checkout" | md5sum | cut -c1-12)
+venv_dir="${XDG_CACHE_HOME:-$HOME/.cache}/mycrmd/tests-$(basename "$checkout")-$key"
+make_venv "$venv_dir"
+# The install is editable: it needs redoing only when pyproject.toml changed (a pip that has
+# nothing to do still takes seconds), or when the environment lost it.
+if ! cmp -s pyproject.toml "$venv_dir/installed-pyproject.toml" ||
+    ! "$venv_dir/bin/python" -I -B -c "import mycrmd, pytest" 2>/dev/null; then
+    "$venv_dir/bin/python" -m pip install --quiet -e '.[test]'
+    cp pyproject.toml "$venv_dir/installed-pyproject.toml"
 fi
 
-python3 -m pip install --quiet -e '.[test]'
-exec python3 -m pytest "$@"
+PATH="$venv_dir/bin:$PATH"
+export PATH
+exec "$venv_dir/bin/python" -m pytest "$@"

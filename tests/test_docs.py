@@ -27,7 +27,7 @@ def test_the_readme_starts_with_exactly_two_commands_and_ci_runs_the_second() ->
     first_prose = README.index("\nThe first command")
     blocks = re.findall(r"```sh\n(.*?)```", README[:first_prose], re.S)
     assert [block.strip().count("\n") for block in blocks] == [0, 0], "two one-line commands"
-    assert blocks[0].strip() == "sh systemd/install.sh && mycrmd serve"
+    assert blocks[0].strip() == "sh systemd/install.sh serve"
     test_command = blocks[1].strip()
     ci = (ROOT / ".ci" / "run").read_text()
     assert f"exec {test_command}" in ci

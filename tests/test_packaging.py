@@ -1,5 +1,6 @@
-"""A real (not editable) install carries templates/, static/, schema.sql and the README, and
-the installed daemon serves and uses them."""
+"""A real (not editable) install: the wheel, installed with its dependencies into a virtual
+environment that sees nothing installed around it, carries templates/, static/, schema.sql and
+the README; its command runs, and its daemon serves and uses them."""
 
 import asyncio
 import subprocess
@@ -9,11 +10,14 @@ from pathlib import Path
 
 import aiohttp
 
+import mycrmd
 from mycrmd.config import DbConfig
 from mycrmd.store.pool import Pool, fetch_all
 from tests.support.daemon_process import DaemonFactory
+from tests.support.isolation import isolated_environment
 
 ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = ("templates/base.html", "static/css/app.css", "schema.sql", "README.md")
 
 
 def build_wheel(out: Path) -> Path:
@@ -36,46 +40,51 @@ def build_wheel(out: Path) -> Path:
     return wheel
 
 
-async def test_the_installed_wheel_serves_its_templates_static_files_and_schema(
+def run_installed(venv: Path, program: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """From /, so that this checkout is not on the path of what runs."""
+    return subprocess.run(
+        [str(venv / "bin" / program), *args],
+        capture_output=True,
+        text=True,
+        env=isolated_environment(),
+        cwd="/",
+    )
+
+
+def install_into_new_venv(wheel: Path, venv: Path) -> None:
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    installed = run_installed(venv, "python", "-m", "pip", "install", "--quiet", str(wheel))
+    assert installed.returncode == 0, installed.stderr
+
+
+async def test_the_installed_wheel_runs_and_serves_its_templates_static_files_and_schema(
     tmp_path: Path, daemons: DaemonFactory, db_config: DbConfig, raw_pool: Pool
 ) -> None:
     wheel = await asyncio.to_thread(build_wheel, tmp_path / "dist")
     names = set(zipfile.ZipFile(wheel).namelist())
-    for shipped in (
-        "mycrmd/templates/base.html",
-        "mycrmd/static/css/app.css",
-        "mycrmd/schema.sql",
-        "mycrmd/README.md",
-    ):
-        assert shipped in names, shipped
+    for shipped in SHIPPED:
+        assert f"mycrmd/{shipped}" in names, shipped
 
     venv = tmp_path / "venv"
-    # The dependencies come from this interpreter; mycrmd itself only from the wheel.
-    await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "venv", "--system-site-packages", str(venv)],
-        check=True,
-    )
-    await asyncio.to_thread(
-        subprocess.run,
-        [str(venv / "bin" / "pip"), "install", "--quiet", "--no-deps", str(wheel)],
-        check=True,
-    )
-    found = await asyncio.to_thread(
-        subprocess.run,
-        [str(venv / "bin" / "python"), "-c", "import mycrmd; print(mycrmd.__file__)"],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd="/",
-    )
-    where = found.stdout.strip()
-    assert where.startswith(str(venv)), where
+    await asyncio.to_thread(install_into_new_venv, wheel, venv)
+    found = run_installed(venv, "python", "-c", "import mycrmd; print(mycrmd.__file__)")
+    assert found.returncode == 0, found.stderr
+    package = Path(found.stdout.strip()).parent
+    assert package.is_relative_to(venv), package
+    for shipped in SHIPPED:
+        assert (package / shipped).is_file(), shipped
 
-    daemon = await daemons.start(
-        f'[db]\ndb = "{db_config.db}"\nunix_socket = "{db_config.unix_socket}"\n',
-        binary=str(venv / "bin" / "mycrmd"),
+    version = run_installed(venv, "mycrmd", "--version")
+    assert (version.returncode, version.stdout) == (0, f"mycrmd {mycrmd.__version__}\n")
+    config_path = tmp_path / "mycrmd.toml"
+    config_path.write_text(
+        f'[db]\ndb = "{db_config.db}"\nunix_socket = "{db_config.unix_socket}"\n'
     )
+    checked = run_installed(venv, "mycrmd", "check-config", "--config", str(config_path))
+    assert checked.returncode == 0, checked.stderr
+    assert f'db = "{db_config.db}"' in checked.stdout
+
+    daemon = await daemons.start(config_path.read_text(), binary=str(venv / "bin" / "mycrmd"))
     async with aiohttp.ClientSession() as http:
         async with http.get(f"{daemon.url}/") as page:
             assert page.status == 200

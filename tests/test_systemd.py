@@ -28,6 +28,13 @@ def test_the_unit_declares_notify_watchdog_restart_reload_and_its_directories() 
     assert unit["StateDirectory"] == "mycrmd" and unit["LogsDirectory"] == "mycrmd"
 
 
+def test_the_unit_runs_mycrmd_where_the_install_script_puts_it_as_root() -> None:
+    unit = directives(UNIT.read_text())
+    script = (UNIT.parent / "install.sh").read_text()
+    (root_venv,) = re.findall(r"venv_dir=\$\{MYCRMD_VENV:-(/[^}]*)\}", script)
+    assert unit["ExecStart"].split()[0] == f"{root_venv}/bin/mycrmd"
+
+
 def test_every_hardening_directive_has_a_comment() -> None:
     hardening = UNIT.read_text().split("# Hardening\n", 1)[1].split("\n[Install]", 1)[0]
     previous = "#"
