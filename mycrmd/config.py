@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, get_type_hints
 
+from mycrmd.model.folders import SKIPPED_BY_DEFAULT, FolderRole
 from mycrmd.safety import redact
 
 DEFAULT_PATH = Path("/etc/mycrmd/mycrmd.toml")
@@ -81,6 +82,16 @@ def _networks() -> dict[str, Any]:
     return {"check": check}
 
 
+def _roles() -> dict[str, Any]:
+    def check(values: tuple[str, ...]) -> str | None:
+        unknown = [value for value in values if value not in set(FolderRole)]
+        if unknown:
+            return f"must list folder roles ({', '.join(FolderRole)}): {unknown[0]!r}"
+        return None
+
+    return {"check": check}
+
+
 def _secret(default: str = "") -> Any:
     return field(default=default, metadata=_SECRET)
 
@@ -109,8 +120,12 @@ class MailboxConfig:
     address: str = ""
     admin: str = ""
     exclude: tuple[str, ...] = ()
+    # Folders not synced by their special use (RFC 6154 flags, else the usual names).
+    skip: tuple[str, ...] = field(default=tuple(SKIPPED_BY_DEFAULT), metadata=_roles())
     security: str = field(default="ssl", metadata=_one_of("ssl", "starttls", "plain"))
     ca_file: str = ""
+    # A command printing an OAuth 2.0 access token: XOAUTH2 instead of LOGIN (Microsoft 365).
+    oauth2_token_command: str = ""
 
 
 @dataclass(frozen=True)

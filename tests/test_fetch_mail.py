@@ -234,7 +234,7 @@ async def test_a_first_run_stores_every_folder_decoded_classified_and_sanitised(
     assert alice["last_contact_date"] == sent["date"], "the newest mail sent to her"
     assert (await customer(pool, "bob@buyer.example"))["last_contact_date"] == sent["date"]
     log = fetch_log(mail_config)
-    assert "folder=Drafts excluded" in log
+    assert "folder=Drafts not synced: excluded" in log
     assert "folder=客户/重要 new=" in log, "the Chinese, nested folder is synced"
     assert log.count(" duplicate=1 ") == 1, "the mail in two folders is stored once"
 

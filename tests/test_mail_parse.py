@@ -237,3 +237,18 @@ def test_a_mail_from_the_future_is_kept_at_arrival_time() -> None:
         message_id="f@x", sender="a@a.example", to="b@b.example", subject="f", date=date
     )
     assert parse_mail(raw, ARRIVED).date == ARRIVED.astimezone().replace(tzinfo=None)
+
+
+def test_a_raw_utf8_message_id_is_read_and_keys_the_mail() -> None:
+    """RFC 6532 lets a Message-ID carry UTF-8: such a mail was dropped, not stored."""
+
+    def with_id(message_id: str) -> bytes:
+        return samples.plain(
+            message_id=message_id, sender="a@b.example", to=samples.ME, subject="询盘"
+        )
+
+    first = parse_mail(with_id("询盘-1@buyer.example"), ARRIVED)
+    again = parse_mail(with_id("询盘-1@buyer.example"), ARRIVED)
+    other = parse_mail(with_id("询盘-2@buyer.example"), ARRIVED)
+
+    assert first.dedupe_key == again.dedupe_key != other.dedupe_key

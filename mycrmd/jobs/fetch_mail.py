@@ -9,6 +9,8 @@ deleted from the database (never from the server) and customers' last_contact_da
 """
 
 import asyncio
+import hashlib
+import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,10 +25,13 @@ from mycrmd.mail.imap import (
     Folder,
     ImapClient,
     ImapError,
+    LoginRefused,
     Security,
     search_date,
 )
 from mycrmd.mail.parse import ParsedMail, parse_mail
+from mycrmd.mail.providers import UNSAFE_LOGIN_HINT, is_unsafe_login
+from mycrmd.mail.signin import Credentials, sign_in
 from mycrmd.model import settings
 from mycrmd.model.jobs import RunStatus
 from mycrmd.model.message import MessageType
@@ -45,6 +50,12 @@ class MailServer:
     def account(self) -> str:
         """Sync state belongs to one account: another server or user starts afresh."""
         return f"{self.user}@{self.host}:{self.port}"
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes when anything a login depends on changes (the password included)."""
+        seen = "\0".join((self.host, str(self.port), self.user, self.password))
+        return hashlib.sha256(seen.encode()).hexdigest()
 
 
 @dataclass
@@ -94,10 +105,34 @@ def to_record(mail: ParsedMail, mailbox: MailboxConfig) -> NewMessage:
     )
 
 
-def excluded(folder: Folder, mailbox: MailboxConfig) -> bool:
-    """`exclude` holds names as the server lists them; MyCRM's config.json quoted them."""
+def excluded(folder: Folder, mailbox: MailboxConfig) -> str:
+    """Why the folder is not synced, or "". `exclude` holds names as people read them or as
+    the server sends them (modified UTF-7); MyCRM's config.json quoted them."""
     names = {name.strip().strip('"') for name in mailbox.exclude}
-    return folder.name in names or folder.wire in names
+    if folder.name in names or folder.wire in names:
+        return "excluded"
+    role = folder.role
+    if role is not None and role.value in mailbox.skip:
+        return f"special use {role.value}"
+    return ""
+
+
+# A refused login is not tried again by the timer before this long (doubling, up to the cap),
+# unless the mailbox settings change or a person asks: providers lock accounts that keep
+# trying a wrong password.
+_LOGIN_BACKOFF = 600.0
+_LOGIN_BACKOFF_CAP = 6 * 3600.0
+_MANUAL_TRIGGERS = ("ui", "cli")
+# A folder the server throttles is tried again this many times, after 1, 2, 4, … seconds.
+_THROTTLE_TRIES = 4
+THROTTLE_PAUSE = 1.0
+
+
+@dataclass
+class _Refusal:
+    fingerprint: str
+    until: float
+    backoff: float
 
 
 @dataclass(frozen=True)
@@ -122,6 +157,9 @@ def _parse_batch(fetched: Sequence[FetchedMail], mailbox: MailboxConfig) -> list
 
 
 class FetchMailJob:
+    def __init__(self) -> None:
+        self._refusal: _Refusal | None = None
+
     async def run(self, ctx: JobContext) -> JobResult:
         values = await config_table.load(ctx.pool)
         server = _server(values)
@@ -129,6 +167,18 @@ class FetchMailJob:
             reason = "no IMAP server or account set (设置 → 参数设置)"
             ctx.log.info("skipped: %s", reason)
             return JobResult(RunStatus.SKIPPED, {"reason": reason})
+        refusal = self._refusal
+        if refusal is not None and refusal.fingerprint != server.fingerprint:
+            refusal = self._refusal = None
+        if refusal is not None and ctx.trigger not in _MANUAL_TRIGGERS:
+            wait = refusal.until - time.monotonic()
+            if wait > 0:
+                reason = (
+                    f"the last login was refused; not trying again for {wait / 60:.0f} min "
+                    "unless the mailbox settings change or a person starts the job"
+                )
+                ctx.log.warning("skipped: %s", reason)
+                return JobResult(RunStatus.FAILED, {"error": reason})
         since = date.today() - timedelta(days=settings.number(values, "monitor_mail_days"))
         keep_days = settings.number(values, "mail_reserved_days")
         mailbox = ctx.config.mailbox
@@ -137,7 +187,11 @@ class FetchMailJob:
             security = cast(Security, mailbox.security)  # checked when the config was read
             client = await ImapClient.connect(server.host, server.port, security, mailbox.ca_file)
             try:
-                await client.login(server.user, server.password)
+                credentials = Credentials(
+                    server.user, server.password, mailbox.oauth2_token_command
+                )
+                await sign_in(client, server.host, credentials)
+                self._refusal = None
                 ctx.log.info(
                     "connected to %s:%d (%s) as %s", server.host, server.port, security, server.user
                 )
@@ -145,8 +199,9 @@ class FetchMailJob:
             finally:
                 await client.logout()
         except ImapError as exc:
-            ctx.log.error("failed: %s", exc)
-            return JobResult(RunStatus.FAILED, {**tally.summary(), "error": str(exc)})
+            if isinstance(exc, LoginRefused):
+                self._refused(server)
+            return _failed(ctx, exc, tally)
         deleted = await messages.delete_older_than(ctx.pool, keep_days)
         updated = await messages.update_last_contact(ctx.pool)
         ctx.log.info(
@@ -157,6 +212,21 @@ class FetchMailJob:
             updated,
         )
         return JobResult(RunStatus.OK, {**tally.summary(), "deleted": deleted, "contacts": updated})
+
+    def _refused(self, server: MailServer) -> None:
+        last = self._refusal
+        backoff = min(last.backoff * 2, _LOGIN_BACKOFF_CAP) if last else _LOGIN_BACKOFF
+        self._refusal = _Refusal(server.fingerprint, time.monotonic() + backoff, backoff)
+
+
+def _failed(ctx: JobContext, exc: ImapError, tally: "_Tally") -> JobResult:
+    ctx.log.error("failed: %s", exc)
+    summary = {**tally.summary(), "error": str(exc)}
+    if exc.hint is not None:
+        ctx.log.error("hint: %s", exc.hint.en)
+        ctx.log.error("hint_zh: %s", exc.hint.zh)
+        summary["hint"] = {"zh": exc.hint.zh, "en": exc.hint.en}
+    return JobResult(RunStatus.FAILED, summary)
 
 
 @dataclass
@@ -172,18 +242,39 @@ class _Run:
         for folder in await self.client.folders():
             if not folder.selectable:
                 continue
-            if excluded(folder, self.ctx.config.mailbox):
-                self.ctx.log.info("folder=%s excluded", folder.name)
+            why = excluded(folder, self.ctx.config.mailbox)
+            if why:
+                self.ctx.log.info("folder=%s not synced: %s", folder.name, why)
                 continue
             self.tally.counts["folders"] += 1
             try:
-                await self.sync_folder(folder, states.get(folder.wire))
+                await self.sync_throttled(folder, states.get(folder.wire))
             except ImapError as exc:
                 if exc.lost:
                     raise
+                if is_unsafe_login(str(exc)):
+                    raise ImapError(str(exc), hint=UNSAFE_LOGIN_HINT) from None
                 # One failing folder is skipped; the others still sync.
                 self.ctx.log.error("folder=%s error=%s", folder.name, exc)
                 self.tally.errors.append(f"{folder.name}: {exc}")
+
+    async def sync_throttled(self, folder: Folder, known: FolderState | None) -> None:
+        """A server that says "later" gets its pauses; what was stored before stays stored."""
+        for attempt in range(_THROTTLE_TRIES):
+            try:
+                await self.sync_folder(folder, known)
+                return
+            except ImapError as exc:
+                if not exc.throttled or attempt + 1 == _THROTTLE_TRIES:
+                    raise
+                pause = THROTTLE_PAUSE * 2**attempt
+                self.ctx.log.warning(
+                    "folder=%s throttled: %s; trying again in %.0f s", folder.name, exc, pause
+                )
+                await asyncio.sleep(pause)
+                known = (await messages.folder_states(self.ctx.pool, self.server.account)).get(
+                    folder.wire
+                )
 
     async def sync_folder(self, folder: Folder, known: FolderState | None) -> None:
         status = await self.client.status(folder)

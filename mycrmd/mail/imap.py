@@ -20,7 +20,10 @@ from typing import Any, Literal, TypeVar
 
 import aioimaplib
 
+from mycrmd import __version__
 from mycrmd.mail import mutf7
+from mycrmd.model.folders import FLAG_ROLES, NAME_ROLES, FolderRole
+from mycrmd.model.words import Text
 
 BATCH = 100
 TEXT_LIMIT = 1024 * 1024  # body bytes fetched per mail: text parts come before attachments
@@ -37,6 +40,13 @@ T = TypeVar("T")
 
 
 class _SlicingProtocol(aioimaplib.IMAP4ClientProtocol):
+    greeting = ""
+
+    async def welcome(self, command: bytes) -> None:
+        """Kept: a provider's greeting names it when its host name does not."""
+        self.greeting = command.decode("utf-8", "replace")
+        await super().welcome(command)
+
     def data_received(self, d: bytes) -> None:
         for start in range(0, len(d), _SLICE):
             super().data_received(d[start : start + _SLICE])
@@ -59,11 +69,28 @@ class _Imap4(aioimaplib.IMAP4):
 
 
 class ImapError(Exception):
-    """The server refused, failed or went away; `lost` when the connection is gone."""
+    """The server refused, failed or went away; `lost` when the connection is gone,
+    `throttled` when the server asked us to slow down, `hint` what the user can do."""
 
-    def __init__(self, message: str, *, lost: bool = False) -> None:
+    def __init__(
+        self, message: str, *, lost: bool = False, throttled: bool = False, hint: Text | None = None
+    ) -> None:
         super().__init__(message)
         self.lost = lost
+        self.throttled = throttled
+        self.hint = hint
+
+
+class LoginRefused(ImapError):
+    """The server said no to our credentials: retrying at once would only lock the account."""
+
+
+# Response codes and words with which servers say "too much, later" (RFC 5530 LIMIT and
+# UNAVAILABLE, Gmail's and Exchange's texts).
+_THROTTLED = re.compile(
+    r"\[(LIMIT|UNAVAILABLE|INUSE|OVERQUOTA)\]|throttl|too many|rate limit|try again later",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -71,6 +98,17 @@ class Folder:
     wire: str  # the name as the server sends it (modified UTF-7)
     name: str  # decoded, as people read it
     selectable: bool
+    flags: frozenset[str] = frozenset()  # LIST flags, lower-cased: "\\sent", "\\noselect"
+    delimiter: str = "/"
+
+    @property
+    def role(self) -> FolderRole | None:
+        """Its special use: by the server's flag, else by the usual name of its last level."""
+        for flag in self.flags:
+            if flag in FLAG_ROLES:
+                return FLAG_ROLES[flag]
+        last = self.name.rsplit(self.delimiter, 1)[-1] if self.delimiter else self.name
+        return NAME_ROLES.get(last.strip().lower())
 
 
 @dataclass(frozen=True)
@@ -156,10 +194,47 @@ class ImapClient:
         # RFC 3501: capabilities must be asked again once TLS is on.
         await self._run(protocol.capability(), _COMMAND_DEADLINE)
 
+    @property
+    def greeting(self) -> str:
+        return getattr(self._client.protocol, "greeting", "")
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        return frozenset(word.upper() for word in self._client.protocol.capabilities)
+
     async def login(self, user: str, password: str) -> None:
         response = await self._run(self._client.login(user, password), _COMMAND_DEADLINE)
         if response.result != "OK":
-            raise ImapError(f"login refused for {user}: {_text(response)}")
+            raise LoginRefused(f"login refused for {user}: {_text(response)}")
+
+    async def authenticate_xoauth2(self, user: str, token: str) -> None:
+        """SASL XOAUTH2 (Google's and Microsoft's), the token sent as the initial response."""
+        if "AUTH=XOAUTH2" not in self.capabilities:
+            raise LoginRefused("the server does not offer AUTHENTICATE XOAUTH2")
+        response = await self._run(self._client.xoauth2(user, token), _COMMAND_DEADLINE)
+        if response.result != "OK":
+            raise LoginRefused(f"XOAUTH2 refused for {user}: {_text(response)}")
+
+    async def identify(self) -> None:
+        """RFC 2971 ID, written as its grammar wants it: `ID ("name" "mycrmd" ...)`.
+
+        NetEase refuses SELECT and EXAMINE from a client that has not identified itself, and
+        answers aioimaplib's own `id()`, which puts spaces inside the parentheses, with BAD.
+        """
+        if "ID" not in self.capabilities:
+            await self._run(self._client.protocol.capability(), _COMMAND_DEADLINE)
+        if "ID" not in self.capabilities:
+            return
+        fields = ("name", "mycrmd", "version", __version__, "vendor", "mycrmd")
+        protocol = self._client.protocol
+        command = aioimaplib.Command(
+            "ID",
+            protocol.new_tag(),
+            "(" + " ".join(quote(value) for value in fields) + ")",
+            loop=protocol.loop,
+        )
+        response = await self._run(protocol.execute(command), _COMMAND_DEADLINE)
+        _expect_ok(response, "ID")
 
     async def folders(self) -> list[Folder]:
         response = await self._run(self._client.list('""', '"*"'), _COMMAND_DEADLINE)
@@ -258,7 +333,10 @@ def _text(response: aioimaplib.Response) -> str:
 
 def _expect_ok(response: aioimaplib.Response, what: str) -> None:
     if response.result != "OK":
-        raise ImapError(f"{what} failed: {response.result} {_text(response)}")
+        text = _text(response)
+        raise ImapError(
+            f"{what} failed: {response.result} {text}", throttled=bool(_THROTTLED.search(text))
+        )
 
 
 _LIST_LINE = re.compile(rb'^\((?P<flags>[^)]*)\) (?P<delim>"(?:[^"\\]|\\.)*"|NIL) (?P<name>.*)$')
@@ -276,9 +354,10 @@ def _parse_list(lines: Sequence[bytes | bytearray]) -> list[Folder]:
         if literal:
             raw = bytes(next(items, b""))
         wire = _unquote(raw.decode("utf-8", "replace"))
-        flags = {flag.lower() for flag in match["flags"].decode().split()}
+        flags = frozenset(flag.lower() for flag in match["flags"].decode().split())
         selectable = not ({"\\noselect", "\\nonexistent"} & flags)
-        folders.append(Folder(wire, mutf7.decode(wire), selectable))
+        delimiter = _unquote(match["delim"].decode()) if match["delim"] != b"NIL" else ""
+        folders.append(Folder(wire, mutf7.decode(wire), selectable, flags, delimiter))
     return folders
 
 

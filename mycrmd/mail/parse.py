@@ -39,7 +39,11 @@ def parse_mail(raw: bytes, internaldate: datetime | None) -> ParsedMail:
             if address not in recipients:
                 recipients.append(address)
     message_id = _message_id(raw_header(msg, "Message-ID"))
-    key_source = f"id:{message_id}".encode() if message_id else b"raw:" + raw
+    # An RFC 6532 Message-ID in raw UTF-8 arrives as surrogate escapes: keyed by its bytes.
+    if message_id:
+        key_source = f"id:{message_id}".encode("utf-8", "surrogateescape")
+    else:
+        key_source = b"raw:" + raw
     return ParsedMail(
         message_id=message_id,
         dedupe_key=hashlib.sha256(key_source).digest(),
