@@ -154,6 +154,8 @@ class WebConfig:
     max_upload_mb: int = field(default=50, metadata=_between(1, 10240))
     session_days: int = field(default=7, metadata=_between(1, 365))
     trusted_proxies: tuple[str, ...] = field(default=(), metadata=_networks())
+    # Host names, besides this daemon's own address, that requests may name (a reverse proxy's).
+    allowed_hosts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ OpenAPI document and the settings form are built from the same entries.
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -50,6 +50,9 @@ class Setting:
     secret: bool = False  # never shown, never logged
     editable: bool = True  # by people, through the settings API; else kept by the jobs
     edited_in: str = ""  # where the UI edits it: "parameters" (参数设置), "followup", "menu"
+    # The secret this setting says where to send: changing it needs that secret again in the
+    # same change, or the stored one would go to whoever the new value names.
+    guards: str = ""
 
     def parse(self, raw: str | None) -> int | str:
         """The stored text as its value; what cannot be read gives the default."""
@@ -101,6 +104,7 @@ def _whole(name: str, label: Text, default: int, low: int, high: int, edited_in:
 
 
 _FOLLOWUP, _PARAMETERS = "followup", "parameters"
+_MAIL_CREDENTIAL = "mail_password"
 
 SETTINGS: tuple[Setting, ...] = (
     _whole(
@@ -128,17 +132,25 @@ SETTINGS: tuple[Setting, ...] = (
         _PARAMETERS,
     ),
     Setting(
-        "mail_host", SettingKind.HOST, Text("邮箱服务器地址", "IMAP server"), edited_in=_PARAMETERS
+        "mail_host",
+        SettingKind.HOST,
+        Text("邮箱服务器地址", "IMAP server"),
+        edited_in=_PARAMETERS,
+        guards=_MAIL_CREDENTIAL,
     ),
-    _whole("mail_port", Text("邮箱服务器端口", "IMAP port"), 993, 1, 65535, _PARAMETERS),
+    replace(
+        _whole("mail_port", Text("邮箱服务器端口", "IMAP port"), 993, 1, 65535, _PARAMETERS),
+        guards=_MAIL_CREDENTIAL,
+    ),
     Setting(
         "mail_username",
         SettingKind.TEXT,
         Text("邮箱服务器账号", "IMAP account"),
         edited_in=_PARAMETERS,
+        guards=_MAIL_CREDENTIAL,
     ),
     Setting(
-        "mail_password",
+        _MAIL_CREDENTIAL,
         SettingKind.TEXT,
         Text("邮箱服务器密码", "IMAP password"),
         secret=True,

@@ -9,13 +9,24 @@ from mycrmd.system.resources import resource
 from mycrmd.web import login, openapi, pages
 from mycrmd.web.errors import error_middleware
 from mycrmd.web.routes import add_endpoints
-from mycrmd.web.security import refuse_cross_site, require_login, security_headers
+from mycrmd.web.security import (
+    only_our_host,
+    refuse_cross_site,
+    require_login,
+    security_headers,
+)
 from mycrmd.web.services import SERVICES, Services
 
 
 def create_app(services: Services) -> web.Application:
     app = web.Application(
-        middlewares=[security_headers, error_middleware, refuse_cross_site, require_login]
+        middlewares=[
+            only_our_host,
+            security_headers,
+            error_middleware,
+            refuse_cross_site,
+            require_login,
+        ]
     )
     env = aiohttp_jinja2.setup(
         app,
