@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 from mycrmd.model.folders import SKIPPED_BY_DEFAULT, FolderRole
+from mycrmd.model.numbers import whole_number
 from mycrmd.safety import redact
 
 DEFAULT_PATH = Path("/etc/mycrmd/mycrmd.toml")
@@ -51,7 +52,8 @@ def nameserver_address(text: str) -> tuple[str, int]:
         host, port = text, ""
     if not port:
         return host, 53
-    return host, int(port) if port.isdigit() else -1  # -1: refused by the check below
+    number = whole_number(port)
+    return host, -1 if number is None else number  # -1: refused by the check below
 
 
 def _nameserver() -> dict[str, Any]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
+from mycrmd.model.numbers import whole_number
 from mycrmd.model.words import Text
 
 OPERATORS = ("=", ">", ">=")  # the follow-up rule's comparison of importance (R-FU1)
@@ -58,9 +59,12 @@ class Setting:
         """The stored text as its value; what cannot be read gives the default."""
         text = (raw or "").strip()
         if self.kind is SettingKind.WHOLE:
-            if text.isascii() and text.isdigit() and self.low <= int(text) <= self.high:
-                return int(text)
-            return int(self.default)
+            number = whole_number(text)
+            return (
+                number
+                if number is not None and self.low <= number <= self.high
+                else int(self.default)
+            )
         if self.kind is SettingKind.CHOICE:
             return text if text in self.choices else self.default
         if self.secret:
@@ -70,15 +74,15 @@ class Setting:
     def check(self, value: Any) -> str:
         """A person's new value as it will be stored, or Refused."""
         if self.kind is SettingKind.WHOLE:
-            text = "" if isinstance(value, bool) else str(value).strip()
-            if not (text.isascii() and text.isdigit()) or not self.low <= int(text) <= self.high:
+            number = None if isinstance(value, bool) else whole_number(str(value))
+            if number is None or not self.low <= number <= self.high:
                 raise Refused(
                     Text(
                         f"必须是 {self.low} 到 {self.high} 的整数",
                         f"must be a number from {self.low} to {self.high}",
                     )
                 )
-            return str(int(text))
+            return str(number)
         if self.kind is SettingKind.CHOICE:
             if value not in self.choices:
                 listed = " ".join(self.choices)
