@@ -20,7 +20,7 @@ from mycrmd.jobs import registry
 from mycrmd.jobs.scheduler import Scheduler
 from mycrmd.model.jobs import JobName
 from mycrmd.store.migrate import migrate
-from mycrmd.store.pool import Pool, close_pool, create_pool, ping
+from mycrmd.store.pool import Pool, Probe, close_pool, create_pool
 from mycrmd.system import sdnotify
 from mycrmd.system.embedded_db import EmbeddedServer
 from mycrmd.web.app import create_app
@@ -174,15 +174,20 @@ async def _watchdog(pool: Pool) -> None:
     """WATCHDOG=1 only while the database answers, so systemd restarts a stuck daemon.
 
     Pings start every `period` (half of WatchdogSec) and each may take half of that, so two
-    good pings are never further apart than 1.5 periods.
+    good pings are never further apart than 1.5 periods. The pings have a connection of their
+    own, so a pool busy with slow queries is not taken for a stuck daemon.
     """
     period = sdnotify.watchdog_period()
     if period is None:
         return
     loop = asyncio.get_running_loop()
-    while True:
-        started = loop.time()
-        with contextlib.suppress(TimeoutError):
-            if await asyncio.wait_for(ping(pool), period / 2):
-                sdnotify.notify("WATCHDOG=1")
-        await asyncio.sleep(max(0.0, started + period - loop.time()))
+    probe = Probe(pool)
+    try:
+        while True:
+            started = loop.time()
+            with contextlib.suppress(TimeoutError):
+                if await asyncio.wait_for(probe.ping(), period / 2):
+                    sdnotify.notify("WATCHDOG=1")
+            await asyncio.sleep(max(0.0, started + period - loop.time()))
+    finally:
+        probe.close()

@@ -273,6 +273,35 @@ async def test_only_requests_naming_this_daemon_are_answered(
     assert "request for another host refused: host='evil.example'" in caplog.text
 
 
+async def test_the_scheme_is_the_one_the_trusted_proxy_appended(pool: Pool, config: Config) -> None:
+    trusting = locked_config(config, trusted_proxies=("127.0.0.0/8",))
+    async with serving(pool, trusting) as proxied:
+        spoofed = await log_in(proxied, **{"X-Forwarded-Proto": "https, http"})
+        assert not set_cookie(spoofed)[COOKIE]["secure"], "the client's own value comes first"
+    async with serving(pool, trusting) as proxied:
+        appended = await log_in(proxied, **{"X-Forwarded-Proto": "http, https"})
+        assert set_cookie(appended)[COOKIE]["secure"]
+
+
+async def test_the_health_check_does_not_queue_behind_a_busy_pool(
+    client: TestClient, pool: Pool
+) -> None:
+    """Every pooled connection held by a slow query: /healthz still answers at once."""
+    slow = [
+        asyncio.create_task(fetch_value(pool, "SELECT SLEEP(4)")) for _ in range(pool.maxsize * 2)
+    ]
+    await asyncio.sleep(0.5)
+    assert pool.freesize == 0 and pool.size == pool.maxsize, "the pool is exhausted"
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    answers = await asyncio.gather(*(client.get("/healthz") for _ in range(20)))
+    took = loop.time() - started
+    assert [answer.status for answer in answers] == [200] * 20
+    assert took < 1.5, f"/healthz waited {took:.1f} s for the pool"
+    assert not any(task.done() for task in slow), "the slow queries were still running"
+    await asyncio.gather(*slow)
+
+
 MUTATIONS: list[tuple[str, str, Any]] = [
     ("POST", "/api/customers", {"email": "new@example.com"}),
     ("PATCH", "/api/customers/{id}", {"name": "changed"}),
