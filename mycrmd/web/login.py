@@ -16,6 +16,7 @@ from aiohttp import web
 from mycrmd.safety.passwords import verify_password
 from mycrmd.web.forwarded import client_address, client_scheme
 from mycrmd.web.pages import page_context
+from mycrmd.web.params import read_form
 from mycrmd.web.services import SERVICES
 from mycrmd.web.sessions import COOKIE, Sessions
 
@@ -98,7 +99,7 @@ async def _login_page(
 
 async def log_in(request: web.Request) -> web.StreamResponse:
     config = request.app[SERVICES].config.web
-    form = await request.post()
+    form = await read_form(request)
     target = safe_next(str(form.get("next", "")))
     if not config.password_hash:
         raise web.HTTPFound(target)

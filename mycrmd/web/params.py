@@ -2,11 +2,14 @@
 as an object that both reads it from a request (refusing it with a 400 that names it) and
 describes it in the OpenAPI document, so the two cannot drift apart."""
 
+import asyncio
 import json
+from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
+from multidict import MultiDictProxy
 
 from mycrmd.model.customer import BY_NAME, COLUMNS, SEARCHABLE
 from mycrmd.model.numbers import whole_number
@@ -175,6 +178,26 @@ def list_query(request: web.Request) -> ListQuery:
     )
 
 
+_T = TypeVar("_T")
+BODY_SECONDS = 30.0  # a JSON body or the login form, which are small
+
+
+async def _in_time(read: Awaitable[_T]) -> _T:
+    """A body read within BODY_SECONDS: a client sending it a byte at a time (slowloris)
+    would otherwise hold its connection, and a file descriptor, for ever."""
+    try:
+        async with asyncio.timeout(BODY_SECONDS):
+            return await read
+    except TimeoutError:
+        message = Text("请求内容发送过慢", "the body took too long to arrive")
+        raise ApiError(408, "request_timeout", message) from None
+
+
+async def read_form(request: web.Request) -> MultiDictProxy[str | bytes | web.FileField]:
+    """A form body (the login page's), in time."""
+    return await _in_time(request.post())
+
+
 async def json_object(request: web.Request) -> dict[str, Any]:
     """The body as a JSON object. Only `application/json` is read (a form or `text/plain`
     body is what a page on another site can send without asking); whatever cannot be read —
@@ -184,7 +207,7 @@ async def json_object(request: web.Request) -> dict[str, Any]:
         message = Text("请求内容必须是 application/json", "the body must be application/json")
         raise ApiError(415, "unsupported_media_type", message)
     try:
-        text = (await request.read()).decode(request.charset or "utf-8")
+        text = (await _in_time(request.read())).decode(request.charset or "utf-8")
     except LookupError:
         message = Text("不支持的字符集", "unsupported charset")
         raise ApiError(415, "unsupported_media_type", message) from None
