@@ -8,6 +8,8 @@ import json
 import os
 import shutil
 import signal
+import socket
+import struct
 from pathlib import Path
 
 import aiohttp
@@ -266,3 +268,25 @@ async def test_half_sent_requests_neither_starve_the_health_check_nor_flood_the_
     assert closed == len(connections), "every half-sent head was given up on"
     assert daemon.log().count("socket.accept() out of system resource") <= 1
     assert daemon.proc.returncode is None
+
+
+async def test_a_client_leaving_during_the_login_body_is_no_error_in_the_log(
+    daemons: DaemonFactory, db_config: DbConfig, pool: Pool
+) -> None:
+    daemon = await start_locked(daemons, db_config)
+    for reset in (False, True):
+        _reader, writer = await asyncio.open_connection("127.0.0.1", daemon.port)
+        writer.write(
+            f"POST /login HTTP/1.1\r\nHost: 127.0.0.1:{daemon.port}\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\n"
+            "Content-Length: 100000\r\n\r\npassword=abc".encode()
+        )
+        await writer.drain()
+        await asyncio.sleep(0.3)
+        if reset:  # RST rather than FIN
+            linger = struct.pack("ii", 1, 0)
+            writer.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+        writer.close()
+    await asyncio.sleep(0.5)
+    await (await logged_in(daemon)).close()
+    assert "Traceback" not in daemon.log() and " ERROR " not in daemon.log(), daemon.log()
