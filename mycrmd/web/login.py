@@ -69,8 +69,8 @@ _UNSAFE = re.compile(r"[\x00-\x20\x7f\\]")  # controls, spaces and backslashes
 
 
 def safe_next(target: str | None) -> str:
-    """Only a path on this site: one `/`, then no second `/`, and no character a browser
-    strips or turns into `/` (tabs, line breaks, backslashes), so nothing can end up as
+    """Only a path on this site: starting with exactly one `/`, and with no character a
+    browser strips or turns into `/` (tabs, line breaks, backslashes), so nothing can end up as
     `//evil.example` or `/\\evil.example` in Location; our own redirects to the login page
     percent-encode everything else, so nothing but ASCII is needed."""
     if not target or not target.isascii() or _UNSAFE.search(target):
