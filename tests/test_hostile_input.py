@@ -1,6 +1,7 @@
 """Hostile input to the web app: every odd number, body and cookie is a 4xx with our JSON
 error, never a 500 or a traceback (a client leaving mid-body: test_security_process.py)."""
 
+import asyncio
 from dataclasses import replace
 
 import pytest
@@ -10,6 +11,7 @@ from aiohttp.test_utils import TestClient
 from mycrmd.config import Config
 from mycrmd.safety import passwords
 from mycrmd.store.pool import Pool
+from mycrmd.web import params
 from mycrmd.web.sessions import COOKIE
 from tests.support.app_client import serving
 
@@ -94,3 +96,47 @@ async def test_a_cookie_signature_that_is_not_ascii_is_no_session(
             answer = await client.get("/api/customers", headers={"Cookie": f"{COOKIE}={cookie}"})
             await assert_refused(answer, 401, "login_required")
     assert "Traceback" not in caplog.text and "unhandled" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/customers?q=%ED%A0%80",
+        "/api/customers?q=%FF%FE",
+        "/api/customers?sort=%ED%A0%80",
+        "/api/customers/%ED%A0%80",
+        "/api/%ED%A0%80",
+        "/api/customers?page=" + "9" * 5000,
+        "/api/customers?rows=%C2%B2",
+        "/api/customers/" + "1" * 5000,
+    ],
+)
+async def test_odd_bytes_in_the_url_are_refused_with_our_error(
+    client: TestClient, url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    answer = await client.get(url)
+    assert answer.status in (200, 400, 404), await answer.text()
+    if answer.status != 200:
+        await assert_refused(answer, answer.status)
+    assert "Traceback" not in caplog.text and "unhandled" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [("/api/settings", "application/json"), ("/login", "application/x-www-form-urlencoded")],
+)
+async def test_a_body_sent_too_slowly_is_given_up_on(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, path: str, content_type: str
+) -> None:
+    monkeypatch.setattr(params, "BODY_SECONDS", 0.5)
+    reader, writer = await asyncio.open_connection("127.0.0.1", client.port)
+    method = "PATCH" if path.startswith("/api/") else "POST"
+    writer.write(
+        f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{client.port}\r\n"
+        f"Content-Type: {content_type}\r\nAccept: application/json\r\n"
+        "Content-Length: 1000\r\n\r\n{".encode()
+    )
+    await writer.drain()
+    status_line = await asyncio.wait_for(reader.readline(), 5)
+    writer.close()
+    assert status_line.startswith(b"HTTP/1.1 408"), status_line
