@@ -100,7 +100,7 @@ def _check_exposure(config: Config) -> None:
 
 async def serve(config: Config) -> int:
     _check_exposure(config)
-    logging.getLogger("asyncio").addFilter(AcceptFailureFilter())
+    logging.getLogger("asyncio").addFilter(_ACCEPT_FILTER)  # once, however often serve runs
     async with open_store(config) as pool:
         scheduler = Scheduler(pool, config, registry.jobs())
         services = Services(pool=pool, scheduler=scheduler, config=config)
@@ -145,6 +145,8 @@ def connection_limit() -> int:
 
 
 class _Refused(asyncio.Protocol):
+    """A connection beyond the limit while every other one is being answered: closed."""
+
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         transport.abort()
 
@@ -198,6 +200,9 @@ class AcceptFailureFilter(logging.Filter):
             record.msg = f"{record.msg} (and {self._held} more since the last such line)"
         self._next, self._held = now + _ACCEPT_LOG_EVERY, 0
         return True
+
+
+_ACCEPT_FILTER = AcceptFailureFilter()
 
 
 def _url(config: Config) -> str:
