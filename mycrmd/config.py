@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 from mycrmd.model.folders import SKIPPED_BY_DEFAULT, FolderRole
+from mycrmd.model.numbers import whole_number
 from mycrmd.safety import redact
 
 DEFAULT_PATH = Path("/etc/mycrmd/mycrmd.toml")
@@ -51,7 +52,8 @@ def nameserver_address(text: str) -> tuple[str, int]:
         host, port = text, ""
     if not port:
         return host, 53
-    return host, int(port) if port.isdigit() else -1  # -1: refused by the check below
+    number = whole_number(port)
+    return host, -1 if number is None else number  # -1: refused by the check below
 
 
 def _nameserver() -> dict[str, Any]:
@@ -154,6 +156,8 @@ class WebConfig:
     max_upload_mb: int = field(default=50, metadata=_between(1, 10240))
     session_days: int = field(default=7, metadata=_between(1, 365))
     trusted_proxies: tuple[str, ...] = field(default=(), metadata=_networks())
+    # Host names, besides this daemon's own address, that requests may name (a reverse proxy's).
+    allowed_hosts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

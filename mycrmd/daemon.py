@@ -9,7 +9,9 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import resource
 import signal
+import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
@@ -20,7 +22,7 @@ from mycrmd.jobs import registry
 from mycrmd.jobs.scheduler import Scheduler
 from mycrmd.model.jobs import JobName
 from mycrmd.store.migrate import migrate
-from mycrmd.store.pool import Pool, close_pool, create_pool, ping
+from mycrmd.store.pool import Pool, Probe, close_pool, create_pool
 from mycrmd.system import sdnotify
 from mycrmd.system.embedded_db import EmbeddedServer
 from mycrmd.web.app import create_app
@@ -35,6 +37,14 @@ JOB_SIGNALS = {
 }
 _STOP_JOBS_TIMEOUT = 5.0
 _WEB_SHUTDOWN_TIMEOUT = 2.0
+# A request's head must arrive within this of the connection opening (or of the previous
+# answer on it): aiohttp's keep-alive timer also closes a connection still sending its head.
+HEAD_SECONDS = 10.0
+# File descriptors kept for everything but web clients: the pool, the probes, log files,
+# the embedded server's socket, IMAP, FTP, dumps.
+_RESERVED_FILES = 128
+_ACCEPT_FAILED = "socket.accept() out of system resource"
+_ACCEPT_LOG_EVERY = 10.0
 
 
 class StartupError(Exception):
@@ -90,10 +100,15 @@ def _check_exposure(config: Config) -> None:
 
 async def serve(config: Config) -> int:
     _check_exposure(config)
+    logging.getLogger("asyncio").addFilter(_ACCEPT_FILTER)  # once, however often serve runs
     async with open_store(config) as pool:
         scheduler = Scheduler(pool, config, registry.jobs())
         services = Services(pool=pool, scheduler=scheduler, config=config)
-        runner = web.AppRunner(create_app(services), shutdown_timeout=_WEB_SHUTDOWN_TIMEOUT)
+        runner = web.AppRunner(
+            create_app(services),
+            shutdown_timeout=_WEB_SHUTDOWN_TIMEOUT,
+            keepalive_timeout=HEAD_SECONDS,
+        )
         await runner.setup()
         try:
             # Signals are handled before anything is served: a SIGUSR2 sent as soon as the
@@ -101,7 +116,7 @@ async def serve(config: Config) -> int:
             await scheduler.start()
             stop = asyncio.Event()
             _install_signals(services, stop)
-            site = web.TCPSite(runner, config.web.host, config.web.port)
+            site = CappedSite(runner, config.web.host, config.web.port, connection_limit())
             try:
                 await site.start()
             except OSError as exc:
@@ -121,6 +136,73 @@ async def serve(config: Config) -> int:
             await runner.cleanup()
     log.info("stopped")
     return 0
+
+
+def connection_limit() -> int:
+    """Web connections at most: below the file limit, so accept() never runs out of them."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return max(16, soft - _RESERVED_FILES)
+
+
+class _Refused(asyncio.Protocol):
+    """A connection beyond the limit while every other one is being answered: closed."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        transport.abort()
+
+
+class CappedSite(web.TCPSite):
+    """A TCP site holding at most `limit` connections. When full, the oldest connection that
+    is not being answered (idle, or still sending its head: a slowloris) makes room for the
+    new one; only when every one is being answered is the new one closed at once."""
+
+    def __init__(self, runner: web.AppRunner, host: str, port: int, limit: int) -> None:
+        super().__init__(runner, host, port)
+        self._limit = limit
+
+    async def start(self) -> None:
+        await web.BaseSite.start(self)  # registers the site with the runner, as TCPSite does
+        self._server = await asyncio.get_running_loop().create_server(
+            self._connection, self._host, self._port, reuse_address=True
+        )
+
+    def _connection(self) -> asyncio.Protocol:
+        server = self._runner.server
+        assert server is not None
+        handlers = server.connections
+        if len(handlers) >= self._limit:
+            # aiohttp has no public "being answered" flag; _request_in_progress is it
+            idle = [h for h in handlers if not h._request_in_progress and not h._force_close]
+            if not idle:
+                return _Refused()
+            idle[0].force_close()
+        return server()
+
+
+class AcceptFailureFilter(logging.Filter):
+    """asyncio logs a failed accept() each time it retries (every 0.1 s per listening socket,
+    1.2 million lines in 100 s under a connection flood): one line per interval, with the
+    count of those held back."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._next = 0.0
+        self._held = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not str(record.msg).startswith(_ACCEPT_FAILED):
+            return True
+        now = time.monotonic()
+        if now < self._next:
+            self._held += 1
+            return False
+        if self._held:
+            record.msg = f"{record.msg} (and {self._held} more since the last such line)"
+        self._next, self._held = now + _ACCEPT_LOG_EVERY, 0
+        return True
+
+
+_ACCEPT_FILTER = AcceptFailureFilter()
 
 
 def _url(config: Config) -> str:
@@ -174,15 +256,20 @@ async def _watchdog(pool: Pool) -> None:
     """WATCHDOG=1 only while the database answers, so systemd restarts a stuck daemon.
 
     Pings start every `period` (half of WatchdogSec) and each may take half of that, so two
-    good pings are never further apart than 1.5 periods.
+    good pings are never further apart than 1.5 periods. The pings have a connection of their
+    own, so a pool busy with slow queries is not taken for a stuck daemon.
     """
     period = sdnotify.watchdog_period()
     if period is None:
         return
     loop = asyncio.get_running_loop()
-    while True:
-        started = loop.time()
-        with contextlib.suppress(TimeoutError):
-            if await asyncio.wait_for(ping(pool), period / 2):
-                sdnotify.notify("WATCHDOG=1")
-        await asyncio.sleep(max(0.0, started + period - loop.time()))
+    probe = Probe(pool)
+    try:
+        while True:
+            started = loop.time()
+            with contextlib.suppress(TimeoutError):
+                if await asyncio.wait_for(probe.ping(), period / 2):
+                    sdnotify.notify("WATCHDOG=1")
+            await asyncio.sleep(max(0.0, started + period - loop.time()))
+    finally:
+        probe.close()

@@ -86,3 +86,22 @@ async def test_the_password_is_write_only_and_can_be_cleared(
     assert saved["mail_password_set"] is True and "secret-1" not in str(saved)
     assert await config_table.get(pool, "mail_password") == "secret-1"
     assert (await patch_settings(client, {"mail_password": ""}))["mail_password_set"] is False
+
+
+@pytest.mark.parametrize(
+    "change", [{"mail_host": "imap.attacker.example"}, {"mail_port": 143}, {"mail_username": "x"}]
+)
+async def test_the_mail_password_goes_elsewhere_only_when_entered_again(
+    client: TestClient, pool: Pool, change: dict[str, Any]
+) -> None:
+    stored = {"mail_password": "imap-pw-9931", "mail_host": "imap.example.com"}
+    await config_table.put(pool, {**stored, "mail_username": "me", "mail_port": "993"})
+    refused = await patch_settings(client, change, 400)
+    assert refused["error"]["field"] == "mail_password"
+    assert (await config_table.load(pool))["mail_host"] == "imap.example.com", "nothing saved"
+    same = {"mail_host": "imap.example.com", "mail_port": "993", "mail_username": "me"}
+    await patch_settings(client, same)  # the UI's unchanged values need no password
+    await patch_settings(client, {**change, "mail_password": "new-pw-1234"})
+    values = await config_table.load(pool)
+    assert values["mail_password"] == "new-pw-1234"
+    assert all(values[name] == str(value) for name, value in change.items())

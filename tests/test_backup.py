@@ -138,6 +138,9 @@ async def test_a_local_backup_restores_and_its_credentials_stay_off_the_command_
     assert args.startswith("--defaults-file=") and mode == "600"
     assert not list(cfg.state_dir.glob("client-*.cnf")), "the option file is removed"
     assert stat.S_IMODE(local.stat().st_mode) == 0o600, "the backup holds every secret"
+    assert stat.S_IMODE(local.parent.stat().st_mode) == 0o700, "so does its folder"
+    assert stat.S_IMODE(cfg.log_dir.stat().st_mode) == 0o700, "logs hold customers' addresses"
+    assert {stat.S_IMODE(path.stat().st_mode) for path in cfg.log_dir.iterdir()} == {0o600}
     log = backup_log(cfg)
     assert "dump: " in log and "verify: 7 tables" in log
     assert "upload: no [backup] host set, keeping the local copy only" in log

@@ -2,6 +2,7 @@
 protocol, health while the database comes and goes, a clean stop, and no server left behind."""
 
 import asyncio
+import logging
 import signal
 import tempfile
 from pathlib import Path
@@ -10,6 +11,7 @@ import aiohttp
 import aiomysql
 
 from mycrmd.config import DbConfig
+from mycrmd.daemon import AcceptFailureFilter
 from mycrmd.store.pool import Pool, fetch_all
 from mycrmd.system.embedded_db import EmbeddedServer
 from tests.support.daemon_process import DaemonFactory, db_toml, mariadbd_pids
@@ -128,3 +130,18 @@ async def test_each_job_signal_records_a_run_of_its_job(
     assert recorded["fetch"] == "skipped", "no IMAP server set: a skipped run, with its reason"
     assert recorded["backup"] == "ok" and recorded["verify"] == "ok"
     assert await daemon.stop() == 0
+
+
+def test_failed_accepts_are_logged_once_per_interval_with_a_count() -> None:
+    accept_filter = AcceptFailureFilter()
+
+    def record(message: str) -> logging.LogRecord:
+        return logging.LogRecord("asyncio", logging.ERROR, __file__, 1, message, None, None)
+
+    flood = [record("socket.accept() out of system resource\nexception: ...") for _ in range(1000)]
+    passed = [item for item in flood if accept_filter.filter(item)]
+    assert len(passed) == 1
+    assert all(accept_filter.filter(record("Task was destroyed")) for _ in range(3))
+    accept_filter._next = 0.0  # the interval is over
+    later = record("socket.accept() out of system resource")
+    assert accept_filter.filter(later) and "(and 999 more since the last such line)" in later.msg

@@ -2,12 +2,16 @@
 triggers, a cross-process lock, intervals and daily times, interruption on stop."""
 
 import asyncio
+import stat
 from datetime import datetime, timedelta
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
 
 import aiomysql
 import pytest
 
 from mycrmd.config import Config
+from mycrmd.jobs.joblog import job_logger
 from mycrmd.jobs.scheduler import Job, JobContext, JobResult, Scheduler, daily, every
 from mycrmd.store.pool import Pool, execute, fetch_all
 from tests.support.waiting import eventually
@@ -191,3 +195,16 @@ def test_unknown_jobs_are_refused(pool: Pool, config: Config) -> None:
     scheduler = Scheduler(pool, config, [])
     with pytest.raises(KeyError):
         scheduler.trigger("nope", "ui")
+
+
+def test_job_logs_stay_private_across_rotations(tmp_path: Path) -> None:
+    log_dir = tmp_path / "fresh" / "log"
+    logger = job_logger("fetch", log_dir)
+    for n in range(3):
+        logger.info("line %d %s", n, "x" * 100)
+        handler = logger.handlers[0]
+        assert isinstance(handler, RotatingFileHandler)
+        handler.doRollover()
+    assert stat.S_IMODE(log_dir.stat().st_mode) == 0o700
+    modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in log_dir.iterdir()}
+    assert len(modes) == 4 and set(modes.values()) == {0o600}, modes

@@ -1,6 +1,7 @@
 """Login, sessions, cross-site refusal, proxies, SQL injection and secrets, against the app
 served in this process on a real database."""
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -18,6 +19,7 @@ from mycrmd.config import Config
 from mycrmd.safety import passwords, redact
 from mycrmd.store import job_runs as jobs
 from mycrmd.store.pool import Pool, fetch_all, fetch_value, insert
+from mycrmd.web import login
 from mycrmd.web.login import safe_next
 from mycrmd.web.security import APP_POLICY
 from mycrmd.web.sessions import COOKIE, Sessions
@@ -115,10 +117,38 @@ async def test_logging_in_and_out(locked: TestClient, config: Config) -> None:
     assert Sessions(config.state_dir).session_id(morsel.value, HASH) is None
 
 
-@pytest.mark.parametrize("target", ["//evil.example/x", "/\\evil.example", "http://evil.example"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example/x",
+        "/\\evil.example",
+        "http://evil.example",
+        "/\t/evil.example/phish",
+        "/\n/evil.example",
+        "\t//evil.example",
+        " //evil.example",
+        "/\x00/evil.example",
+        "\\/evil.example",
+        "/\u3000/evil.example",
+        "https:evil.example",
+    ],
+)
 def test_after_login_only_a_path_on_this_site_is_followed(target: str) -> None:
     assert safe_next(target) == "/"
     assert safe_next("/stats?part=content") == "/stats?part=content"
+    assert safe_next("/a/b?c=%2F%2Fx") == "/a/b?c=%2F%2Fx"
+
+
+@pytest.mark.parametrize("vector", ["/%09/evil.example/phish", "/%0a/evil.example", "%2F%2Fevil"])
+async def test_the_login_redirect_never_names_another_host(locked: TestClient, vector: str) -> None:
+    page = await locked.get(f"/login?next={vector}")
+    assert page.status == 200 and "evil.example" not in await page.text()
+    response = await locked.post(
+        f"/login?next={vector}",
+        data={"password": PASSWORD, "next": URL(f"/?x={vector}").query["x"]},
+        allow_redirects=False,
+    )
+    assert response.status == 302 and response.headers["Location"] == "/"
 
 
 def test_sessions_expire_are_signed_and_end_when_the_password_changes(tmp_path: Path) -> None:
@@ -155,6 +185,38 @@ async def test_failed_logins_are_slowed_down_and_logged(
     assert failures == ["login failed client=127.0.0.1"] * 5
 
 
+async def test_a_burst_of_guesses_gets_no_more_checks_than_guesses_in_turn(
+    locked: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checked: list[str] = []
+
+    def counting(password: str, password_hash: str) -> bool:
+        checked.append(password)
+        return passwords.verify_password(password, password_hash)
+
+    monkeypatch.setattr(login, "verify_password", counting)
+    answers = await asyncio.gather(*(log_in(locked, f"guess{n}") for n in range(100)))
+    statuses = [answer.status for answer in answers]
+    assert len(checked) == 5 and statuses.count(401) == 5 and statuses.count(429) == 95
+
+
+async def test_the_right_password_in_a_burst_of_guesses_does_not_log_in(
+    locked: TestClient,
+) -> None:
+    burst = [log_in(locked, f"guess{n}") for n in range(99)] + [log_in(locked)]
+    answers = await asyncio.gather(*burst)
+    assert answers[-1].status == 429 and COOKIE not in set_cookie(answers[-1])
+    assert [answer.status for answer in answers].count(302) == 0
+
+
+async def test_a_successful_login_forgives_its_attempt(locked: TestClient) -> None:
+    for _ in range(4):
+        assert (await log_in(locked, "guess")).status == 401
+    assert (await log_in(locked)).status == 302
+    for _ in range(5):
+        assert (await log_in(locked, "guess")).status == 401, "the count starts again"
+
+
 async def test_proxies_are_believed_only_when_trusted(
     pool: Pool, config: Config, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -175,6 +237,69 @@ async def test_proxies_are_believed_only_when_trusted(
         assert held.status == 429, "X-Forwarded-For from an untrusted peer is ignored"
     async with serving(pool, locked_config(config)) as direct:
         assert not set_cookie(await log_in(direct, **forwarded))[COOKIE]["secure"]
+
+
+async def test_only_requests_naming_this_daemon_are_answered(
+    pool: Pool, config: Config, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A page on a rebound DNS name reaches the daemon with its own name in Host."""
+    proxied = replace(config, web=replace(config.web, allowed_hosts=("crm.example.com",)))
+    async with serving(pool, proxied) as client:
+        port = client.port
+        for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}", "crm.example.com"):
+            for path in ("/healthz", "/api/customers", "/"):
+                answer = await client.get(path, headers={"Host": host}, allow_redirects=False)
+                assert answer.status == 200, (host, path)
+        for host in (
+            f"rebound.evil.example:{port}",
+            "127.0.0.1",
+            f"127.0.0.1:{port + 1}",
+            f"localhost.evil.example:{port}",
+            "crm.example.com.evil.example",
+            f"127.0.0.1:{port}:1",
+            "[::1",
+        ):
+            for path in ("/healthz", "/api/customers", "/api/settings"):
+                answer = await client.get(path, headers={"Host": host})
+                assert answer.status == 421, (host, path)
+                assert (await answer.json())["error"]["code"] == "misdirected"
+                assert answer.headers["X-Content-Type-Options"] == "nosniff"
+        changed = await client.patch(
+            "/api/settings", json={"theme": "black"}, headers={"Host": "evil.example"}
+        )
+        assert changed.status == 421
+        assert (await client.get("/api/settings")).status == 200
+        assert (await (await client.get("/api/settings")).json())["theme"] != "black"
+    assert "request for another host refused: host='evil.example'" in caplog.text
+
+
+async def test_the_scheme_is_the_one_the_trusted_proxy_appended(pool: Pool, config: Config) -> None:
+    trusting = locked_config(config, trusted_proxies=("127.0.0.0/8",))
+    async with serving(pool, trusting) as proxied:
+        spoofed = await log_in(proxied, **{"X-Forwarded-Proto": "https, http"})
+        assert not set_cookie(spoofed)[COOKIE]["secure"], "the client's own value comes first"
+    async with serving(pool, trusting) as proxied:
+        appended = await log_in(proxied, **{"X-Forwarded-Proto": "http, https"})
+        assert set_cookie(appended)[COOKIE]["secure"]
+
+
+async def test_the_health_check_does_not_queue_behind_a_busy_pool(
+    client: TestClient, pool: Pool
+) -> None:
+    """Every pooled connection held by a slow query: /healthz still answers at once."""
+    slow = [
+        asyncio.create_task(fetch_value(pool, "SELECT SLEEP(4)")) for _ in range(pool.maxsize * 2)
+    ]
+    await asyncio.sleep(0.5)
+    assert pool.freesize == 0 and pool.size == pool.maxsize, "the pool is exhausted"
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    answers = await asyncio.gather(*(client.get("/healthz") for _ in range(20)))
+    took = loop.time() - started
+    assert [answer.status for answer in answers] == [200] * 20
+    assert took < 1.5, f"/healthz waited {took:.1f} s for the pool"
+    assert not any(task.done() for task in slow), "the slow queries were still running"
+    await asyncio.gather(*slow)
 
 
 MUTATIONS: list[tuple[str, str, Any]] = [

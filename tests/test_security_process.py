@@ -3,16 +3,20 @@ refusal to listen beyond loopback without a password, secrets that never leak, a
 API fuzzed by schemathesis from its own OpenAPI document."""
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
 import signal
+import socket
+import struct
 from pathlib import Path
 
 import aiohttp
 from yarl import URL
 
 from mycrmd.config import DbConfig, load
+from mycrmd.daemon import HEAD_SECONDS
 from mycrmd.safety import passwords
 from mycrmd.store.pool import Pool, fetch_all
 from tests.support.daemon_process import (
@@ -230,3 +234,59 @@ async def test_the_api_holds_to_its_openapi_document_under_fuzzing(
     operations = sum(len(methods & item.keys()) for item in document["paths"].values())
     assert f"Tested: {operations - 1}" in report, report  # all but jobs/run
     assert "unhandled error" not in daemon.log()
+
+
+async def test_half_sent_requests_neither_starve_the_health_check_nor_flood_the_log(
+    daemons: DaemonFactory, db_config: DbConfig, pool: Pool
+) -> None:
+    """300 slowloris connections against a daemon allowed 256 open files: it keeps fewer
+    connections than that, makes room by closing the oldest half-sent one, and closes every
+    head not sent within HEAD_SECONDS."""
+    daemon = await daemons.start(db_toml(db_config), open_files=256)
+    head = f"GET /api/customers HTTP/1.1\r\nHost: 127.0.0.1:{daemon.port}\r\n".encode()
+    connections = []
+    for _ in range(300):
+        reader, writer = await asyncio.open_connection("127.0.0.1", daemon.port)
+        writer.write(head)
+        connections.append((reader, writer))
+    await asyncio.sleep(1.0)
+    loop = asyncio.get_running_loop()
+    latencies = []
+    async with aiohttp.ClientSession() as session:
+        for _ in range(5):
+            started = loop.time()
+            async with session.get(f"{daemon.url}/healthz", timeout=aiohttp.ClientTimeout(5)) as r:
+                assert r.status == 200
+            latencies.append(loop.time() - started)
+    assert max(latencies) < 1.0, latencies
+    await asyncio.sleep(HEAD_SECONDS + 2)
+    closed = 0
+    for reader, writer in connections:
+        with contextlib.suppress(TimeoutError, ConnectionError):
+            closed += await asyncio.wait_for(reader.read(), 1) == b""
+        writer.close()
+    assert closed == len(connections), "every half-sent head was given up on"
+    assert daemon.log().count("socket.accept() out of system resource") <= 1
+    assert daemon.proc.returncode is None
+
+
+async def test_a_client_leaving_during_the_login_body_is_no_error_in_the_log(
+    daemons: DaemonFactory, db_config: DbConfig, pool: Pool
+) -> None:
+    daemon = await start_locked(daemons, db_config)
+    for reset in (False, True):
+        _reader, writer = await asyncio.open_connection("127.0.0.1", daemon.port)
+        writer.write(
+            f"POST /login HTTP/1.1\r\nHost: 127.0.0.1:{daemon.port}\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\n"
+            "Content-Length: 100000\r\n\r\npassword=abc".encode()
+        )
+        await writer.drain()
+        await asyncio.sleep(0.3)
+        if reset:  # RST rather than FIN
+            linger = struct.pack("ii", 1, 0)
+            writer.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+        writer.close()
+    await asyncio.sleep(0.5)
+    await (await logged_in(daemon)).close()
+    assert "Traceback" not in daemon.log() and " ERROR " not in daemon.log(), daemon.log()

@@ -6,6 +6,7 @@ from typing import Any
 
 from mycrmd.customers.addresses import InvalidAddress, check_address
 from mycrmd.model.customer import BY_NAME, EDITABLE, Kind
+from mycrmd.model.numbers import whole_number
 from mycrmd.model.words import Text
 
 
@@ -64,9 +65,9 @@ def _integer(value: Any) -> int | None:
     if isinstance(value, int):
         return value
     if isinstance(value, str):
-        digits = value.strip().removeprefix("-")
-        if digits.isascii() and digits.isdigit():
-            return int(value.strip())
+        text = value.strip()
+        number = whole_number(text.removeprefix("-"))
+        return None if number is None else -number if text.startswith("-") else number
     return None
 
 

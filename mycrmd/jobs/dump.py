@@ -79,7 +79,7 @@ def _quoted(value: str) -> str:
 async def dump_to_zip(config: Config, target: Path, entry: str) -> DumpStats:
     """Dump config.db into the zip `target` as the single file `entry`."""
     started = time.monotonic()
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # backups hold everything
     part = target.with_name(target.name + ".part")
     try:
         with option_file(config) as options:

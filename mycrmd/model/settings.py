@@ -8,10 +8,11 @@ OpenAPI document and the settings form are built from the same entries.
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
+from mycrmd.model.numbers import whole_number
 from mycrmd.model.words import Text
 
 OPERATORS = ("=", ">", ">=")  # the follow-up rule's comparison of importance (R-FU1)
@@ -50,14 +51,20 @@ class Setting:
     secret: bool = False  # never shown, never logged
     editable: bool = True  # by people, through the settings API; else kept by the jobs
     edited_in: str = ""  # where the UI edits it: "parameters" (参数设置), "followup", "menu"
+    # The secret this setting says where to send: changing it needs that secret again in the
+    # same change, or the stored one would go to whoever the new value names.
+    guards: str = ""
 
     def parse(self, raw: str | None) -> int | str:
         """The stored text as its value; what cannot be read gives the default."""
         text = (raw or "").strip()
         if self.kind is SettingKind.WHOLE:
-            if text.isascii() and text.isdigit() and self.low <= int(text) <= self.high:
-                return int(text)
-            return int(self.default)
+            number = whole_number(text)
+            return (
+                number
+                if number is not None and self.low <= number <= self.high
+                else int(self.default)
+            )
         if self.kind is SettingKind.CHOICE:
             return text if text in self.choices else self.default
         if self.secret:
@@ -67,15 +74,15 @@ class Setting:
     def check(self, value: Any) -> str:
         """A person's new value as it will be stored, or Refused."""
         if self.kind is SettingKind.WHOLE:
-            text = "" if isinstance(value, bool) else str(value).strip()
-            if not (text.isascii() and text.isdigit()) or not self.low <= int(text) <= self.high:
+            number = None if isinstance(value, bool) else whole_number(str(value))
+            if number is None or not self.low <= number <= self.high:
                 raise Refused(
                     Text(
                         f"必须是 {self.low} 到 {self.high} 的整数",
                         f"must be a number from {self.low} to {self.high}",
                     )
                 )
-            return str(int(text))
+            return str(number)
         if self.kind is SettingKind.CHOICE:
             if value not in self.choices:
                 listed = " ".join(self.choices)
@@ -101,6 +108,7 @@ def _whole(name: str, label: Text, default: int, low: int, high: int, edited_in:
 
 
 _FOLLOWUP, _PARAMETERS = "followup", "parameters"
+_MAIL_CREDENTIAL = "mail_password"
 
 SETTINGS: tuple[Setting, ...] = (
     _whole(
@@ -128,17 +136,25 @@ SETTINGS: tuple[Setting, ...] = (
         _PARAMETERS,
     ),
     Setting(
-        "mail_host", SettingKind.HOST, Text("邮箱服务器地址", "IMAP server"), edited_in=_PARAMETERS
+        "mail_host",
+        SettingKind.HOST,
+        Text("邮箱服务器地址", "IMAP server"),
+        edited_in=_PARAMETERS,
+        guards=_MAIL_CREDENTIAL,
     ),
-    _whole("mail_port", Text("邮箱服务器端口", "IMAP port"), 993, 1, 65535, _PARAMETERS),
+    replace(
+        _whole("mail_port", Text("邮箱服务器端口", "IMAP port"), 993, 1, 65535, _PARAMETERS),
+        guards=_MAIL_CREDENTIAL,
+    ),
     Setting(
         "mail_username",
         SettingKind.TEXT,
         Text("邮箱服务器账号", "IMAP account"),
         edited_in=_PARAMETERS,
+        guards=_MAIL_CREDENTIAL,
     ),
     Setting(
-        "mail_password",
+        _MAIL_CREDENTIAL,
         SettingKind.TEXT,
         Text("邮箱服务器密码", "IMAP password"),
         secret=True,

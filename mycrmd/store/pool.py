@@ -6,6 +6,7 @@ database restart the next use reconnects by itself; a read that meets a connecti
 under it is retried once on a fresh one.
 """
 
+import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -212,6 +213,37 @@ async def insert(pool: Pool, sql: str, args: Args | None = None) -> int:
     async with connection(pool) as conn, conn.cursor() as cur:
         await cur.execute(sql, args)
         return int(cur.lastrowid)
+
+
+class Probe:
+    """ "Does the database answer?" on a connection of its own, outside the pool: the health
+    check and the watchdog must not queue behind 20 slow searches holding every pooled one
+    (they would report a working database as down). One query at a time; a lost connection
+    is opened again at the next ping."""
+
+    def __init__(self, pool: Pool) -> None:
+        self._connect_args = dict(pool._conn_kwargs)  # the pool's own settings
+        self._conn: aiomysql.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    async def ping(self) -> bool:
+        async with self._lock:
+            try:
+                if self._conn is None or self._conn.closed:
+                    self._conn = await aiomysql.connect(**self._connect_args)
+                async with self._conn.cursor() as cur:
+                    await cur.execute("SELECT 1")
+                    return await cur.fetchone() == (1,)
+            except BaseException as exc:
+                self.close()  # a query cut short leaves the connection unusable
+                if isinstance(exc, OSError) or is_connection_error(exc):
+                    return False
+                raise
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
 
 async def ping(pool: Pool) -> bool:

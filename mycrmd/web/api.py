@@ -3,7 +3,7 @@ handle them."""
 
 from aiohttp import web
 
-from mycrmd.store.pool import ping
+from mycrmd.store.pool import Probe
 from mycrmd.web import (
     api_customers,
     api_import,
@@ -17,11 +17,22 @@ from mycrmd.web.jsonout import respond
 from mycrmd.web.routes import Endpoint, json_answer
 from mycrmd.web.services import SERVICES
 
+PROBE = web.AppKey("health_probe", Probe)
+
+
+def add_health_probe(app: web.Application) -> None:
+    """The health check's own database connection (store/pool.py Probe), closed with the app."""
+
+    async def close(app: web.Application) -> None:
+        app[PROBE].close()
+
+    app[PROBE] = Probe(app[SERVICES].pool)
+    app.on_cleanup.append(close)
+
 
 async def show_health(request: web.Request) -> web.Response:
     """200 while the database answers, 503 otherwise (for monitors and systemd checks)."""
-    services = request.app[SERVICES]
-    if await ping(services.pool):
+    if await request.app[PROBE].ping():
         return respond({"status": "ok"})
     return respond({"status": "database_unavailable"}, status=503)
 

@@ -1,5 +1,6 @@
 """The settings the UI edits, kept in the `config` table under their MyCRM names
-(R-DB4; each one's definition: model/settings.py). The mail password is write-only."""
+(R-DB4; each one's definition: model/settings.py). The mail password is write-only, and
+the settings that say where it goes (Setting.guards) change only with it."""
 
 from typing import Any
 
@@ -33,8 +34,9 @@ async def show_settings(request: web.Request) -> web.Response:
 async def update_settings(request: web.Request) -> web.Response:
     """Several settings at once, all checked before any is saved."""
     pool = request.app[SERVICES].pool
+    body = await json_object(request)
     changes: dict[str, str] = {}
-    for name, value in (await json_object(request)).items():
+    for name, value in body.items():
         setting = BY_NAME.get(name)
         if setting is None:
             message = Text(f"未知设置: {name}", f"unknown setting: {name}")
@@ -47,8 +49,24 @@ async def update_settings(request: web.Request) -> web.Response:
         except Refused as exc:
             message = Text(f"{name}: {exc.reason.zh}", f"{name}: {exc.reason.en}")
             raise ApiError(400, "invalid_setting", message, field=name) from None
+    _require_guarded_secrets(changes, await config_table.load(pool))
     await config_table.put(pool, changes)
     return respond(visible(await config_table.load(pool)))
+
+
+def _require_guarded_secrets(changes: dict[str, str], stored: dict[str, str]) -> None:
+    """A new server, port or account for the mail password only with the password itself:
+    else the stored one would be sent wherever the change points."""
+    for name, value in changes.items():
+        secret = BY_NAME[name].guards
+        if not secret or secret in changes or not stored.get(secret):
+            continue
+        if value != stored.get(name, BY_NAME[name].default):
+            message = Text(
+                f"修改 {name} 时必须重新输入 {secret}",
+                f"changing {name} needs {secret} entered again",
+            )
+            raise ApiError(400, "secret_required", message, field=secret)
 
 
 _SETTINGS = json_answer(SETTINGS_SHOWN, "settings")

@@ -7,15 +7,27 @@ from aiohttp import web
 from mycrmd import __version__
 from mycrmd.system.resources import resource
 from mycrmd.web import login, openapi, pages
+from mycrmd.web.api import add_health_probe
 from mycrmd.web.errors import error_middleware
 from mycrmd.web.routes import add_endpoints
-from mycrmd.web.security import refuse_cross_site, require_login, security_headers
+from mycrmd.web.security import (
+    only_our_host,
+    refuse_cross_site,
+    require_login,
+    security_headers,
+)
 from mycrmd.web.services import SERVICES, Services
 
 
 def create_app(services: Services) -> web.Application:
     app = web.Application(
-        middlewares=[security_headers, error_middleware, refuse_cross_site, require_login]
+        middlewares=[
+            only_our_host,
+            security_headers,
+            error_middleware,
+            refuse_cross_site,
+            require_login,
+        ]
     )
     env = aiohttp_jinja2.setup(
         app,
@@ -26,6 +38,7 @@ def create_app(services: Services) -> web.Application:
     env.globals["version"] = __version__
     app[SERVICES] = services
     app.router.add_static("/static/", resource("static"))
+    add_health_probe(app)
     add_endpoints(app, openapi.SERVED)
     pages.add_routes(app)
     login.add_routes(app)

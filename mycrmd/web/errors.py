@@ -72,6 +72,10 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
             "数据库暂时不可用，请稍后再试", "the database is unavailable; try again soon"
         )
         return error_response(request, 503, "database_unavailable", message)
+    except ConnectionResetError:
+        # the client went away mid-request (e.g. during the body): nobody is left to answer
+        log.info("client went away during %s %s", request.method, request.path)
+        return web.Response(status=400)
     except web.HTTPException as exc:
         if exc.status >= 400 and _wants_json(request):
             response = error_response(request, exc.status, _code_for(exc.status), exc.reason)

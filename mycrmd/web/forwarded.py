@@ -49,9 +49,10 @@ def client_address(request: web.Request) -> str:
 
 
 def client_scheme(request: web.Request) -> str:
-    """https when the connection is TLS, or a trusted proxy says the client's was."""
+    """https when the connection is TLS, or a trusted proxy says the client's was: the last
+    value, the one our proxy appended (the client may have sent one of its own before it)."""
     if _from_proxy(request) is not None:
-        proto = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+        proto = request.headers.get("X-Forwarded-Proto", "").split(",")[-1].strip().lower()
         if proto in ("http", "https"):
             return proto
     return "https" if request.secure else "http"

@@ -1,4 +1,6 @@
-"""JSON as the API writes it: dates as "YYYY-MM-DD HH:MM:SS", Chinese unescaped."""
+"""JSON as the API writes it: dates as "YYYY-MM-DD HH:MM:SS", Chinese unescaped, never kept
+by a cache (the answers hold customers' data), and always encodable: text that is not
+Unicode (half a surrogate pair echoed from a request) is replaced rather than failing."""
 
 import dataclasses
 import json
@@ -26,4 +28,10 @@ dumps = partial(json.dumps, ensure_ascii=False, default=_default)
 
 
 def respond(data: Any, status: int = 200) -> web.Response:
-    return web.json_response(data, status=status, dumps=dumps)
+    return web.Response(
+        body=dumps(data).encode("utf-8", "replace"),
+        status=status,
+        content_type="application/json",
+        charset="utf-8",
+        headers={"Cache-Control": "no-store"},
+    )

@@ -1,8 +1,11 @@
 """The login page, logging in and out. Failed logins are logged and slowed per client: after
-five in a minute, the next are refused (429) until the oldest is a minute old."""
+five in a minute, the next are refused (429) until the oldest is a minute old. An attempt is
+counted before its password is checked and forgiven only when it succeeds, so a burst of
+concurrent guesses gets no more checks than guesses made one after another would."""
 
 import asyncio
 import logging
+import re
 import time
 from collections import deque
 from typing import Any
@@ -13,6 +16,7 @@ from aiohttp import web
 from mycrmd.safety.passwords import verify_password
 from mycrmd.web.forwarded import client_address, client_scheme
 from mycrmd.web.pages import page_context
+from mycrmd.web.params import read_form
 from mycrmd.web.services import SERVICES
 from mycrmd.web.sessions import COOKIE, Sessions
 
@@ -29,22 +33,24 @@ class FailedLogins:
     def __init__(self) -> None:
         self._times: dict[str, deque[float]] = {}
 
-    def wait(self, client: str) -> float:
-        """Seconds until this client may try again; 0 when it may now."""
-        times = self._times.get(client)
-        if not times:
-            return 0.0
+    def reserve(self, client: str) -> float:
+        """Count an attempt now, before its password is checked: 0 when it may go ahead,
+        else the seconds until this client may try again (nothing counted then)."""
         now = time.monotonic()
+        times = self._times.get(client)
+        if times is None:
+            if len(self._times) >= _TRACKED_CLIENTS:
+                del self._times[next(iter(self._times))]
+            times = self._times[client] = deque(maxlen=FAILURES)
         while times and times[0] <= now - WINDOW:
             times.popleft()
-        return times[0] + WINDOW - now if len(times) >= FAILURES else 0.0
-
-    def failed(self, client: str) -> None:
-        if client not in self._times and len(self._times) >= _TRACKED_CLIENTS:
-            del self._times[next(iter(self._times))]
-        self._times.setdefault(client, deque(maxlen=FAILURES)).append(time.monotonic())
+        if len(times) >= FAILURES:
+            return times[0] + WINDOW - now
+        times.append(now)
+        return 0.0
 
     def succeeded(self, client: str) -> None:
+        """The right password: the client's attempts are forgiven."""
         self._times.pop(client, None)
 
 
@@ -59,11 +65,17 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/logout", log_out)
 
 
+_UNSAFE = re.compile(r"[\x00-\x20\x7f\\]")  # controls, spaces and backslashes
+
+
 def safe_next(target: str | None) -> str:
-    """Only a path on this site: never another host (//evil, /\\evil, http:…)."""
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+    """Only a path on this site: starting with exactly one `/`, and with no character a
+    browser strips or turns into `/` (tabs, line breaks, backslashes), so nothing can end up as
+    `//evil.example` or `/\\evil.example` in Location; our own redirects to the login page
+    percent-encode everything else, so nothing but ASCII is needed."""
+    if not target or not target.isascii() or _UNSAFE.search(target):
         return "/"
-    return target
+    return target if target.startswith("/") and not target.startswith("//") else "/"
 
 
 async def show_login_page(request: web.Request) -> web.StreamResponse:
@@ -87,19 +99,18 @@ async def _login_page(
 
 async def log_in(request: web.Request) -> web.StreamResponse:
     config = request.app[SERVICES].config.web
-    form = await request.post()
+    form = await read_form(request)
     target = safe_next(str(form.get("next", "")))
     if not config.password_hash:
         raise web.HTTPFound(target)
     client = client_address(request)
     failed = request.app[FAILED]
-    wait = failed.wait(client)
+    wait = failed.reserve(client)
     if wait > 0:
         log.warning("login refused: too many failures client=%s", client)
         return await _login_page(request, target, "login.too_many", 429, str(int(wait) + 1))
     password = str(form.get("password", ""))
     if not await asyncio.to_thread(verify_password, password, config.password_hash):
-        failed.failed(client)
         log.warning("login failed client=%s", client)
         return await _login_page(request, target, "login.wrong", 401)
     failed.succeeded(client)

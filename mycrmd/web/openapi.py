@@ -18,11 +18,15 @@ _ERRORS = {
     401: "no session: log in first (a password is set)",
     403: "a cross-site request, refused",
     404: "no such record",
+    408: "the body took too long to arrive",
     409: "conflicts with an existing record",
     413: "too large",
+    415: "the body is not application/json in a known charset",
+    421: "the Host header does not name this server",
     503: "the database is unavailable",
 }
-_EVERY_ROUTE = (401, 403, 503)
+_EVERY_ROUTE = (401, 403, 421, 503)
+_JSON_BODY = (408, 415)  # besides 400, for routes reading a JSON body (params.json_object)
 
 
 def _answer(answer: Answer) -> dict[str, Any]:
@@ -38,9 +42,10 @@ def _errors(endpoint: Endpoint) -> dict[str, Any]:
     content: dict[str, Any] = {"application/json": {"schema": ERROR}}
     if endpoint.downloads:  # a page for the browser, JSON when asked (Accept)
         content["text/html"] = {"schema": {"type": "string"}}
+    body = _JSON_BODY if endpoint.body and "application/json" in endpoint.body else ()
     return {
         str(status): {"description": _ERRORS[status], "content": content}
-        for status in (*endpoint.errors, *_EVERY_ROUTE)
+        for status in (*endpoint.errors, *body, *_EVERY_ROUTE)
     }
 
 

@@ -2,13 +2,17 @@
 as an object that both reads it from a request (refusing it with a 400 that names it) and
 describes it in the OpenAPI document, so the two cannot drift apart."""
 
+import asyncio
 import json
+from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
+from multidict import MultiDictProxy
 
 from mycrmd.model.customer import BY_NAME, COLUMNS, SEARCHABLE
+from mycrmd.model.numbers import whole_number
 from mycrmd.model.words import Text
 from mycrmd.store.customer_list import ORDERS, ListQuery
 from mycrmd.web.errors import ApiError
@@ -21,11 +25,6 @@ MAX_ID = 4_294_967_295  # INT UNSIGNED
 def bad(name: str, zh: str, en: str) -> ApiError:
     message = Text(f"参数 {name}: {zh}", f"parameter {name}: {en}")
     return ApiError(400, "bad_parameter", message, field=name)
-
-
-def _digits(text: str) -> bool:
-    """ASCII digits only: str.isdigit() also takes '²' and '①', which int() refuses."""
-    return text.isascii() and text.isdigit()
 
 
 @dataclass(frozen=True)
@@ -42,14 +41,14 @@ class Whole:
         raw = request.query.get(self.name)
         if raw is None:
             return self.default
-        text = raw.strip()
-        if not _digits(text) or len(text) > 20 or not self.low <= int(text) <= self.high:
+        number = whole_number(raw)
+        if number is None or not self.low <= number <= self.high:
             raise bad(
                 self.name,
                 f"必须是 {self.low} 到 {self.high} 的整数",
                 f"must be a number from {self.low} to {self.high}",
             )
-        return int(text)
+        return number
 
     def schema(self) -> dict[str, Any]:
         return {"type": "integer", "minimum": self.low, "maximum": self.high}
@@ -122,9 +121,10 @@ class PathId:
 
     def read(self, request: web.Request) -> int:
         raw = request.match_info[self.name]
-        if not _digits(raw) or len(raw) > 10 or int(raw) > MAX_ID:
+        number = whole_number(raw) if raw == raw.strip() else None
+        if number is None or number > MAX_ID:
             raise ApiError(404, "not_found", Text("没有此记录", "no such record"))
-        return int(raw)
+        return number
 
     def schema(self) -> dict[str, Any]:
         return {"type": "integer", "minimum": 1}
@@ -178,13 +178,51 @@ def list_query(request: web.Request) -> ListQuery:
     )
 
 
-async def json_object(request: web.Request) -> dict[str, Any]:
+_T = TypeVar("_T")
+BODY_SECONDS = 30.0  # a JSON body or the login form, which are small
+
+
+async def _in_time(read: Awaitable[_T]) -> _T:
+    """A body read within BODY_SECONDS: a client sending it a byte at a time (slowloris)
+    would otherwise hold its connection, and a file descriptor, for ever."""
     try:
-        body = await request.json(loads=json.loads)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        message = Text("请求内容不是有效的 JSON", "the body is not valid JSON")
-        raise ApiError(400, "bad_json", message) from None
+        async with asyncio.timeout(BODY_SECONDS):
+            return await read
+    except TimeoutError:
+        message = Text("请求内容发送过慢", "the body took too long to arrive")
+        raise ApiError(408, "request_timeout", message) from None
+
+
+async def read_form(request: web.Request) -> MultiDictProxy[str | bytes | web.FileField]:
+    """A form body (the login page's), in time."""
+    return await _in_time(request.post())
+
+
+async def json_object(request: web.Request) -> dict[str, Any]:
+    """The body as a JSON object. Only `application/json` is read (a form or `text/plain`
+    body is what a page on another site can send without asking); whatever cannot be read —
+    an unknown charset, bad bytes, nesting too deep, a number of thousands of digits, half a
+    surrogate pair that no database or reply could encode — is refused, never a 500."""
+    if request.content_type != "application/json":
+        message = Text("请求内容必须是 application/json", "the body must be application/json")
+        raise ApiError(415, "unsupported_media_type", message)
+    try:
+        text = (await _in_time(request.read())).decode(request.charset or "utf-8")
+    except LookupError:
+        message = Text("不支持的字符集", "unsupported charset")
+        raise ApiError(415, "unsupported_media_type", message) from None
+    except UnicodeDecodeError:
+        raise _not_json() from None
+    try:
+        body = json.loads(text)
+        json.dumps(body, ensure_ascii=False).encode()  # half a surrogate pair fails here
+    except (ValueError, RecursionError):
+        raise _not_json() from None
     if not isinstance(body, dict):
         message = Text("请求内容必须是 JSON 对象", "the body must be a JSON object")
         raise ApiError(400, "bad_json", message)
     return body
+
+
+def _not_json() -> ApiError:
+    return ApiError(400, "bad_json", Text("请求内容不是有效的 JSON", "the body is not valid JSON"))

@@ -1,6 +1,7 @@
-"""What keeps the UI safe to open: strict headers on every response, cross-site mutating
-requests refused, and, with a password set, a session required for everything but the health
-check, the login page and static files.
+"""What keeps the UI safe to open: only requests naming this daemon in Host are answered
+(a page on a rebound DNS name names its own), strict headers on every response, cross-site
+mutating requests refused, and, with a password set, a session required for everything but
+the health check, the login page and static files.
 
 Pages get docs/DESIGN.md's Content-Security-Policy — scripts and styles from our own files only,
 nothing inline — plus connect-src for the UI's own API calls and frame-src for the message
@@ -16,7 +17,7 @@ from aiohttp import web
 
 from mycrmd.model.words import Text
 from mycrmd.web.api import HEALTH
-from mycrmd.web.errors import ApiError
+from mycrmd.web.errors import ApiError, error_response
 from mycrmd.web.forwarded import client_address, client_scheme
 from mycrmd.web.login import LOGIN_PATH, SESSIONS
 from mycrmd.web.services import SERVICES
@@ -39,6 +40,64 @@ def _decorate(response: web.StreamResponse) -> None:
     if response.content_type == "text/html":
         response.headers.setdefault("Content-Security-Policy", APP_POLICY)
         response.headers.setdefault("X-Frame-Options", "DENY")
+
+
+_LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def _host_and_port(host: str) -> tuple[str, int | None] | None:
+    """`name`, `name:port`, `[v6]` or `[v6]:port` as (name, port); None when malformed."""
+    if host.startswith("["):
+        name, bracket, rest = host[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            return None
+        port = rest[1:] if rest else None
+    else:
+        name, colon, port_text = host.partition(":")
+        port = port_text if colon else None
+    if port is None:
+        return name.lower().rstrip("."), None
+    if not (port.isascii() and port.isdigit() and len(port) <= 5):
+        return None
+    return name.lower().rstrip("."), int(port)
+
+
+def names_this_daemon(request: web.Request) -> bool:
+    """Host is the address and port the request came in on, a loopback name with that port,
+    or one of `[web] allowed_hosts` ("name" for any port, "name:port" for that one). No Host
+    at all is a script's HTTP/1.0, not a browser on a rebound name."""
+    host = request.headers.get("Host")
+    if host is None:
+        return True
+    parsed = _host_and_port(host)
+    if parsed is None:
+        return False
+    name, port = parsed
+    for allowed in request.app[SERVICES].config.web.allowed_hosts:
+        entry = _host_and_port(allowed)
+        if entry is not None and entry[0] == name and entry[1] in (None, port):
+            return True
+    local = request.transport.get_extra_info("sockname") if request.transport else None
+    if not local:
+        return False
+    address, local_port = str(local[0]), int(local[1])
+    return (port or 80) == local_port and (name in _LOOPBACK_NAMES or name == address.lower())
+
+
+@web.middleware
+async def only_our_host(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """First of all: a Host naming someone else is refused before anything runs (421)."""
+    if names_this_daemon(request):
+        return await handler(request)
+    log.warning(
+        "request for another host refused: host=%r client=%s",
+        request.headers.get("Host", ""),
+        client_address(request),
+    )
+    message = Text("此服务不接受该主机名", "this server does not answer for that host name")
+    response = error_response(request, 421, "misdirected", message)
+    _decorate(response)
+    return response
 
 
 @web.middleware

@@ -13,6 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from mycrmd.model.numbers import whole_number
+
 COOKIE = "mycrmd_session"
 
 
@@ -33,10 +35,12 @@ class Sessions:
         if not cookie or cookie.count(".") != 2:
             return None
         body, signature = cookie.rsplit(".", 1)
-        if not hmac.compare_digest(signature, self._sign(body, password_hash)):
+        # bytes: compare_digest refuses str that is not ASCII, and a cookie can be anything
+        if not hmac.compare_digest(signature.encode(), self._sign(body, password_hash).encode()):
             return None
         expires, session = body.split(".")
-        if not expires.isdigit() or int(expires) < time.time() or session in self._revoked:
+        until = whole_number(expires)
+        if until is None or until < time.time() or session in self._revoked:
             return None
         return session
 

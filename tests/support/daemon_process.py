@@ -3,11 +3,13 @@
 import asyncio
 import contextlib
 import os
+import resource
 import shutil
 import signal
 import socket
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import aiohttp
@@ -128,8 +130,10 @@ class DaemonFactory:
         wait: bool = True,
         port: int | None = None,
         binary: str | None = None,
+        open_files: int | None = None,
     ) -> Daemon:
-        """`mycrmd --config FILE serve` with [paths] and [web] port filled in unless given."""
+        """`mycrmd --config FILE serve` with [paths] and [web] port filled in unless given;
+        `open_files` is its RLIMIT_NOFILE, as LimitNOFILE= would set it."""
         index = len(self.started)
         state_dir = state_dir or self.root / f"s{index}"
         port = port or free_port()
@@ -155,6 +159,7 @@ class DaemonFactory:
                 stderr=log_file,
                 env=child_env,
                 cwd="/",
+                preexec_fn=None if open_files is None else partial(_limit_files, open_files),
             )
         daemon = Daemon(proc, config_path, state_dir, port, log_path, notify_sock)
         self.started.append(daemon)
@@ -175,6 +180,10 @@ class DaemonFactory:
             for pid in mariadbd_pids(daemon.datadir):
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
+
+
+def _limit_files(count: int) -> None:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (count, count))
 
 
 def _with_defaults(toml: str, state_dir: Path, port: int) -> str:
