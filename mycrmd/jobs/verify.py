@@ -221,6 +221,12 @@ class _Tally:
         return summary
 
 
+def every_address_errored(summary: dict[str, object]) -> bool:
+    """A run whose every API question ended in an error: nothing was learnt."""
+    errors = summary.get("errors")
+    return isinstance(errors, int) and errors > 0 and summary.get("checked") == 0
+
+
 def _stopped(ctx: JobContext, reason: str) -> JobResult:
     """A run the pre-check's safety stopped before changing anything: a failure, so it shows."""
     ctx.log.error("stopped, no customer changed: %s", reason)
