@@ -480,14 +480,20 @@ async def test_a_failed_job_shows_beside_the_logs_menu_and_refreshes(
     ui: UiPage, pool: Pool
 ) -> None:
     failed = await job_runs.start_run(pool, "fetch", "schedule", 1)
-    await job_runs.finish_run(pool, failed, RunStatus.FAILED, {"error": "登录被拒绝"})
+    refusal = {"error": "login refused", "hint": {"zh": "登录被拒绝", "en": "Login refused"}}
+    await job_runs.finish_run(pool, failed, RunStatus.FAILED, refusal)
+    verify = await job_runs.start_run(pool, "verify", "schedule", 1)
+    await job_runs.finish_run(pool, verify, RunStatus.FAILED, {"error": "DNS is not working"})
+    await job_runs.record_skipped(pool, "verify", "schedule", 1, "less than 5 minutes")
     finished = await fetch_value(pool, "SELECT finished_at FROM job_runs WHERE id = %s", (failed,))
     page = await ui.open()
     badges = page.locator("#job-status .job-badge")
     fetch_badge = badges.filter(has_text="邮件监控")
     await expect(fetch_badge).to_have_text(f"邮件监控失败：登录被拒绝 ({finished:%H:%M})")
     await expect(fetch_badge).to_have_class("job-badge job-failed")
-    await expect(badges).to_have_count(1)
+    await expect(badges).to_have_count(2)
+    verify_badge = badges.filter(has_text="邮箱有效性检查")
+    await expect(verify_badge).to_contain_text("邮箱有效性检查失败：DNS is not working (")
     logs_menu = await page.get_by_role("button", name="系统日志").bounding_box()
     status = await page.locator("#job-status").bounding_box()
     assert logs_menu and status and abs(status["x"] - (logs_menu["x"] + logs_menu["width"])) < 20

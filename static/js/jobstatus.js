@@ -1,7 +1,7 @@
 // Beside 系统日志: each job's last run, its status and when, refreshed every ten seconds, so a
 // failed fetch (and with it a stale follow-up list) is never silent. A click opens its log.
 import { get } from "./api.js";
-import { t } from "./i18n.js";
+import { lang, t } from "./i18n.js";
 
 const REFRESH_MS = 10000;
 const TROUBLE = new Set(["failed", "interrupted"]);
@@ -20,19 +20,26 @@ export function wireJobStatus(box, openLog) {
   setInterval(refresh, REFRESH_MS);
 }
 
+// A skipped run says nothing about a job's health: the last run that did something counts.
 function badge(job, openLog) {
-  const run = job.runs[0];
+  const run = job.runs.find((item) => item.status !== "skipped") || job.runs[0];
   const item = document.createElement("button");
   item.type = "button";
   item.className = `job-badge job-${run.status}`;
   item.dataset.job = job.name;
   const name = t(`job.${job.name}`);
-  const detail = TROUBLE.has(run.status) ? run.summary.error || run.summary.reason || "" : "";
+  const detail = TROUBLE.has(run.status) ? reason(run.summary) : "";
   const text = `${name}${t(`run.${run.status}`)}${detail ? t("jobs.detail", { detail }) : ""}`;
   item.textContent = `${text} (${when(run.finished_at || run.started_at)})`;
-  item.title = t("jobs.open_log");
+  item.title = `${text}\n${t("jobs.open_log")}`;
   item.addEventListener("click", () => openLog(job.name, t(`menu.log_${job.name}`)));
   return item;
+}
+
+// A refusal's hint in the page's language (the mail providers give one), else the error.
+function reason(summary) {
+  const hint = summary.hint && (summary.hint[lang] || summary.hint.zh);
+  return hint || summary.error || summary.reason || "";
 }
 
 // "HH:MM" for today, "MM-DD HH:MM" before, from the API's "YYYY-MM-DD HH:MM:SS".
