@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import logging
 import os
@@ -20,8 +21,9 @@ from mycrmd.jobs import registry
 from mycrmd.jobs.backup import restore
 from mycrmd.jobs.dump import DumpError
 from mycrmd.jobs.scheduler import Scheduler
+from mycrmd.jobs.verify import every_address_errored
 from mycrmd.model.customer import COLUMNS
-from mycrmd.model.jobs import RunStatus
+from mycrmd.model.jobs import JobName, RunStatus
 from mycrmd.safety import passwords, redact
 from mycrmd.store import databases
 from mycrmd.store.customer_list import ORDERS, ListQuery
@@ -48,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "passwd":
         return _passwd(cfg.source or config.DEFAULT_PATH)
+    if args.command == "import" and not args.file.is_file():
+        print(f"mycrmd: {args.file}: no such file", file=sys.stderr)
+        return 1
     try:
         return asyncio.run(_COMMANDS[args.command](cfg, args))
     except (
@@ -177,8 +182,25 @@ async def _run_job(cfg: config.Config, args: argparse.Namespace) -> int:
     if result is None:
         print(f"mycrmd: {args.job} did not run (see its log)", file=sys.stderr)
         return 1
-    print(f"{args.job}: {result.status} {result.summary}")
-    return 0 if result.status != RunStatus.FAILED else 1
+    print(f"{args.job}: {result.status}")
+    for key, value in result.summary.items():
+        print(f"  {key.replace('_', ' ')}: {_readable(value)}")
+    if result.status == RunStatus.FAILED:
+        return 1
+    if args.job == JobName.VERIFY and every_address_errored(result.summary):
+        print("mycrmd: verify: every address asked ended in an error", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _readable(value: object) -> str:
+    """A summary value as a person reads it: lists one item after another, a hint in
+    English (the command speaks English), nothing as "-"."""
+    if isinstance(value, list):
+        return "; ".join(map(str, value)) or "-"
+    if isinstance(value, dict):
+        return str(value.get("en", value))
+    return "-" if value is None else str(value)
 
 
 async def _migrate(cfg: config.Config, args: argparse.Namespace) -> int:
@@ -205,8 +227,11 @@ async def _restore(cfg: config.Config, args: argparse.Namespace) -> int:
 
 async def _import(cfg: config.Config, args: argparse.Namespace) -> int:
     """Exit 0 when every row was imported, 3 when some were rejected (they are listed)."""
+    progress = _Progress(args.file.stat().st_size) if sys.stderr.isatty() else None
     async with open_store(cfg) as pool:
-        result = await import_csv(pool, args.file, dry_run=args.dry_run)
+        result = await import_csv(pool, args.file, dry_run=args.dry_run, progress=progress)
+    if progress is not None:
+        progress.end()
     verb = "would import" if args.dry_run else "imported"
     print(
         f"{verb} {args.file}: {result.rows} rows, {result.inserted} new, {result.updated} "
@@ -225,16 +250,40 @@ async def _import(cfg: config.Config, args: argparse.Namespace) -> int:
     return 3 if result.rejected_total else 0
 
 
+class _Progress:
+    """Rows read and the share of the file, on one terminal line rewritten in place."""
+
+    def __init__(self, size: int) -> None:
+        self.size = max(size, 1)
+
+    async def __call__(self, rows: int, read: int) -> None:
+        percent = min(100, read * 100 // self.size)
+        sys.stderr.write(f"\rimporting: {rows} rows read, {percent}%")
+        sys.stderr.flush()
+
+    def end(self) -> None:
+        sys.stderr.write("\n")
+
+
 async def _export(cfg: config.Config, args: argparse.Namespace) -> int:
+    """To a file or standard output; a reader that goes away (`| head`) ends it at once, the
+    rows' cursor closed and the connection released, exit 0."""
     query = ListQuery(q=args.q, only_valid=args.only_valid, sort=args.sort, order=args.order)
     async with open_store(cfg) as pool:
         if args.output is None:
-            async for chunk in export_csv(pool, args.kind, query):
-                sys.stdout.write(chunk)
+            async with contextlib.aclosing(export_csv(pool, args.kind, query)) as chunks:
+                try:
+                    async for chunk in chunks:
+                        sys.stdout.write(chunk)
+                    sys.stdout.flush()
+                except BrokenPipeError:
+                    # Python would flush (and fail) again at exit: point stdout at nothing
+                    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return 0
         with args.output.open("w", encoding="utf-8", newline="") as out:
-            async for chunk in export_csv(pool, args.kind, query):
-                out.write(chunk)
+            async with contextlib.aclosing(export_csv(pool, args.kind, query)) as chunks:
+                async for chunk in chunks:
+                    out.write(chunk)
     print(f"exported {args.kind} customers to {args.output}", file=sys.stderr)
     return 0
 

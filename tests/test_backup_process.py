@@ -30,7 +30,8 @@ async def test_run_backup_from_the_command_line(
     )
     code, output = await run_command(config, "run", "backup")
     assert code == 0, output
-    assert "backup: ok" in output and "'verified': True" in output
+    assert "backup: ok\n" in output and "\n  verified: True\n" in output
+    assert "{" not in output, "a readable summary, not a Python dict"
     assert (ftp.root / "nightly" / f"mycrm-{STAMP}.zip").is_file()
     assert (tmp_path / "state" / "backup" / f"mycrm-{STAMP}.zip").is_file()
     assert PASSWORD not in output

@@ -2,6 +2,7 @@
 is left exactly as it was."""
 
 import asyncio
+import contextlib
 import csv
 import io
 import os
@@ -169,3 +170,78 @@ async def test_a_killed_import_leaves_the_table_exactly_as_it_was(
     assert await fetch_one(pool, "CHECKSUM TABLE customers") == before
     assert await fetch_value(pool, "SELECT COUNT(*) FROM customers") == 5000
     assert await fetch_value(pool, "SELECT COUNT(*) FROM customers WHERE name <> 'before'") == 0
+
+
+async def test_export_into_a_pipe_closed_early_ends_at_once_and_frees_its_connection(
+    config_file: Path, pool: Pool, db_config: DbConfig, tmp_path: Path
+) -> None:
+    """`mycrmd export | head -c 100`: 30,000 rows are far more than a pipe holds."""
+    await execute(
+        pool,
+        "INSERT INTO customers (email, name, comment) SELECT CONCAT('p', seq, '@pipe.example'), "
+        "'管道', REPEAT('x', 100) FROM seq_1_to_30000",
+    )
+    err, code = tmp_path / "err", tmp_path / "code"
+    script = '{ "$0" --config "$1" export 2>"$2"; echo $? >"$3"; } | head -c 100 >/dev/null'
+    proc = await asyncio.create_subprocess_exec(
+        "bash", "-c", script, mycrmd_binary(), str(config_file), str(err), str(code)
+    )
+    await asyncio.wait_for(proc.wait(), 30)
+    assert code.read_text().strip() in ("0", "141"), err.read_text()
+    assert "Traceback" not in err.read_text() and "Broken pipe" not in err.read_text()
+
+    async def released() -> bool:
+        found = await fetch_value(
+            pool,
+            "SELECT COUNT(*) FROM information_schema.processlist WHERE db = %s "
+            "AND id <> CONNECTION_ID() AND info LIKE 'SELECT%%DATE_FORMAT%%'",
+            (db_config.db,),
+        )
+        return found == 0
+
+    await eventually(released, within=10, describe=lambda: "the export's query is running")
+
+
+async def test_import_shows_progress_on_a_terminal_only(
+    config_file: Path, pool: Pool, tmp_path: Path
+) -> None:
+    source = tmp_path / "big.csv"
+    await asyncio.to_thread(_big_file, source, 30_000)
+    main, child = os.openpty()
+    proc = await asyncio.create_subprocess_exec(
+        mycrmd_binary(),
+        "--config",
+        str(config_file),
+        "import",
+        str(source),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=child,
+    )
+    os.close(child)
+    out, _ = await asyncio.wait_for(proc.communicate(), 120)
+    terminal = b""
+    with contextlib.suppress(OSError):  # EIO once the child side is closed
+        while chunk := os.read(main, 65536):
+            terminal += chunk
+    os.close(main)
+    assert proc.returncode == 0, terminal
+    shown = terminal.decode()
+    assert "\rimporting: 30000 rows read, 100%" in shown
+    assert "%" not in out.decode() and "30000 rows, 30000 new" in out.decode()
+    again = tmp_path / "again.csv"
+    again.write_text("Email\nq@progress.example\n")
+    code, output = await run_command(config_file, "import", str(again))
+    assert code == 0 and "importing:" not in output
+
+
+async def test_a_missing_import_file_is_reported_before_any_database_starts(
+    tmp_path: Path,
+) -> None:
+    """With no [db] server, mycrmd would start its own; for a missing file it must not."""
+    state = tmp_path / "own"
+    config = tmp_path / "embedded.toml"
+    config.write_text(f'[paths]\nstate_dir = "{state}"\n')
+    code, output = await run_command(config, "import", str(tmp_path / "missing.csv"), within=10)
+    assert code == 1 and f"{tmp_path / 'missing.csv'}: no such file" in output
+    assert not (state / "mariadb").exists()

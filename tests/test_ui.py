@@ -11,7 +11,8 @@ from playwright.async_api import expect
 
 from mycrmd.config import Config
 from mycrmd.jobs.joblog import job_logger
-from mycrmd.store import config_table
+from mycrmd.model.jobs import RunStatus
+from mycrmd.store import config_table, job_runs
 from mycrmd.store.pool import Pool, execute, fetch_one, fetch_value, insert
 from tests.support.browser import UiPage
 from tests.support.waiting import eventually
@@ -473,3 +474,33 @@ async def test_the_ui_speaks_english_when_asked(browser, client, screenshots) ->
     await english.shot("english")
     await english.context.close()
     assert english.errors == []
+
+
+async def test_a_failed_job_shows_beside_the_logs_menu_and_refreshes(
+    ui: UiPage, pool: Pool
+) -> None:
+    failed = await job_runs.start_run(pool, "fetch", "schedule", 1)
+    refusal = {"error": "login refused", "hint": {"zh": "登录被拒绝", "en": "Login refused"}}
+    await job_runs.finish_run(pool, failed, RunStatus.FAILED, refusal)
+    verify = await job_runs.start_run(pool, "verify", "schedule", 1)
+    await job_runs.finish_run(pool, verify, RunStatus.FAILED, {"error": "DNS is not working"})
+    await job_runs.record_skipped(pool, "verify", "schedule", 1, "less than 5 minutes")
+    finished = await fetch_value(pool, "SELECT finished_at FROM job_runs WHERE id = %s", (failed,))
+    page = await ui.open()
+    badges = page.locator("#job-status .job-badge")
+    fetch_badge = badges.filter(has_text="邮件监控")
+    await expect(fetch_badge).to_have_text(f"邮件监控失败：登录被拒绝 ({finished:%H:%M})")
+    await expect(fetch_badge).to_have_class("job-badge job-failed")
+    await expect(badges).to_have_count(2)
+    verify_badge = badges.filter(has_text="邮箱有效性检查")
+    await expect(verify_badge).to_contain_text("邮箱有效性检查失败：DNS is not working (")
+    logs_menu = await page.get_by_role("button", name="系统日志").bounding_box()
+    status = await page.locator("#job-status").bounding_box()
+    assert logs_menu and status and abs(status["x"] - (logs_menu["x"] + logs_menu["width"])) < 20
+    await ui.shot("job-status-failed")
+    done = await job_runs.start_run(pool, "backup", "schedule", 1)
+    await job_runs.finish_run(pool, done, RunStatus.OK, {"files": 1})
+    await expect(badges.filter(has_text="数据备份成功")).to_be_visible(timeout=15000)
+    await fetch_badge.click()
+    await expect(page.locator("#panel-log-fetch")).to_be_visible()
+    await ui.shot("job-status-refreshed")

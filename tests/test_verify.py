@@ -335,3 +335,97 @@ async def test_an_idn_domain_is_looked_up_in_punycode(
     assert ("xn--fsqu00a.xn--fiqs8s", "MX") in fake_dns.queries
     assert (await customer(pool, "张三@例子.中国"))["valid"] == 0
     assert verify_api.asked == ["josé@bücher.example"]
+
+
+async def changed_rows(pool: Pool) -> list[dict]:
+    return await fetch_all(
+        pool,
+        "SELECT email FROM customers WHERE valid <> 2 OR last_checked_date IS NOT NULL "
+        "OR last_checked_log IS NOT NULL",
+    )
+
+
+async def test_a_resolver_answering_nxdomain_for_everything_invalidates_nothing_and_says_why(
+    pool: Pool, verify_config: Config, verify_api: FakeVerifyApi, fake_dns: FakeDns
+) -> None:
+    fake_dns.default = NXDOMAIN
+    for n in range(5):
+        await add_customer(pool, f"c{n}@example.com")
+    result = await run_verify(pool, verify_config, FakeClock(T0))
+    assert result.status == "failed"
+    assert result.summary["error"].startswith("DNS is not working")
+    assert "qq.com: NXDOMAIN" in result.summary["error"]
+    assert await changed_rows(pool) == [] and verify_api.asked == []
+    (row,) = await fetch_all(pool, "SELECT status, summary FROM job_runs")
+    assert row["status"] == "failed" and "DNS is not working" in row["summary"]
+    log = (verify_config.log_dir / "verify.log").read_text()
+    assert "stopped, no customer changed: DNS is not working" in log
+
+
+@pytest.mark.parametrize("broken", [NXDOMAIN, SERVFAIL])
+async def test_32_customers_with_a_broken_resolver_none_changed(
+    pool: Pool,
+    verify_config: Config,
+    verify_api: FakeVerifyApi,
+    fake_dns: FakeDns,
+    broken: str,
+) -> None:
+    fake_dns.default = broken
+    for n in range(32):
+        await add_customer(pool, f"c{n}@d{n}.example", valid=1 if n % 4 == 0 else 2)
+    config = replace(verify_config, verify=replace(verify_config.verify, per_run=32))
+    result = await run_verify(pool, config, FakeClock(T0))
+    assert result.status == "failed" and result.summary["changed"] == 0
+    assert await changed_rows(pool) == [
+        {"email": f"c{n}@d{n}.example"} for n in range(0, 32, 4)
+    ]  # the 8 set valid beforehand, unchanged
+    assert all(
+        row["valid"] == 1
+        for row in await fetch_all(pool, "SELECT valid FROM customers WHERE valid <> 2")
+    )
+    assert verify_api.asked == []
+
+
+async def test_dns_that_works_for_the_canary_but_condemns_most_changes_none(
+    pool: Pool, verify_config: Config, verify_api: FakeVerifyApi, fake_dns: FakeDns
+) -> None:
+    fake_dns.default = NXDOMAIN
+    fake_dns.zones["qq.com"] = {"MX": ["10 mx.qq.com."]}
+    fake_dns.zones["fine.example"] = {"MX": ["10 mx.fine.example."]}
+    for n in range(6):
+        await add_customer(pool, f"c{n}@gone{n}.example")
+    await add_customer(pool, "ok@fine.example")
+    result = await run_verify(pool, verify_config, FakeClock(T0))
+    assert result.status == "failed"
+    assert result.summary["error"] == (
+        "the pre-check would invalidate 6 of 7 addresses, more than half: none changed"
+    )
+    assert await changed_rows(pool) == [] and verify_api.asked == []
+
+
+async def test_more_than_the_bound_in_one_run_changes_none_even_when_under_half(
+    pool: Pool, verify_config: Config, verify_api: FakeVerifyApi, fake_dns: FakeDns
+) -> None:
+    for n in range(51):
+        fake_dns.zones[f"gone{n}.example"] = NXDOMAIN
+        await add_customer(pool, f"c{n}@gone{n}.example")
+    for n in range(5):
+        await add_customer(pool, f"ok{n}@example.com")
+    config = replace(verify_config, verify=replace(verify_config.verify, per_run=6))
+    result = await run_verify(pool, config, FakeClock(T0))
+    assert result.summary["error"].startswith("the pre-check would invalidate 51 addresses")
+    assert await changed_rows(pool) == [] and verify_api.asked == []
+
+
+async def test_a_valid_address_the_precheck_doubts_stays_valid_and_the_api_decides(
+    pool: Pool, verify_config: Config, verify_api: FakeVerifyApi, fake_dns: FakeDns
+) -> None:
+    fake_dns.zones["gone.example"] = NXDOMAIN
+    await add_customer(pool, "kept@gone.example", valid=1)
+    await add_customer(pool, "other@example.com")
+    result = await run_verify(pool, verify_config, FakeClock(T0))
+    assert result.status == "ok" and result.summary["precheck_invalid"] == 0
+    assert verify_api.asked == ["kept@gone.example", "other@example.com"]
+    assert (await customer(pool, "kept@gone.example"))["valid"] == 1
+    log = (verify_config.log_dir / "verify.log").read_text()
+    assert "address=kept@gone.example precheck=" in log and "kept valid" in log

@@ -12,8 +12,9 @@ import aiohttp
 from mycrmd.config import DbConfig
 from mycrmd.store import config_table
 from mycrmd.store.pool import Pool, fetch_all, insert
+from tests.support import fake_verify_api as api
 from tests.support.daemon_process import DaemonFactory, db_toml, run_command
-from tests.support.fake_dns import FakeDns
+from tests.support.fake_dns import NXDOMAIN, FakeDns
 from tests.support.fake_verify_api import FakeVerifyApi
 from tests.support.waiting import eventually
 
@@ -44,7 +45,8 @@ async def test_run_verify_twice_from_the_command_line_the_second_is_skipped(
     config.write_text(verify_toml(db_config, verify_api, fake_dns))
     code, output = await run_command(config, "run", "verify")
     assert code == 0, output
-    assert "verify: ok" in output and "'checked': 3" in output
+    assert "verify: ok\n" in output and "\n  checked: 3\n" in output
+    assert "\n  precheck invalid: 0\n" in output and "{" not in output
     assert len(verify_api.asked) == 3
     code, output = await run_command(config, "run", "verify")
     assert code == 0, output
@@ -54,6 +56,25 @@ async def test_run_verify_twice_from_the_command_line_the_second_is_skipped(
         ("cli", "ok"),
         ("cli", "skipped"),
     ]
+
+
+async def test_run_verify_exits_1_when_every_address_errored_or_the_run_failed(
+    pool: Pool, db_config: DbConfig, verify_api: FakeVerifyApi, fake_dns: FakeDns, tmp_path: Path
+) -> None:
+    await add_customers(pool, 2)
+    for n in range(2):
+        verify_api.replies[f"c{n}@example.com"] = api.server_error
+    config = tmp_path / "mycrmd.toml"
+    config.write_text(verify_toml(db_config, verify_api, fake_dns))
+    code, output = await run_command(config, "run", "verify")
+    assert code == 1, output
+    assert "verify: ok\n" in output and "\n  errors: 2\n" in output
+    assert "every address asked ended in an error" in output
+    fake_dns.default = NXDOMAIN
+    await config_table.put(pool, {"mail_checked_date": ""})
+    code, output = await run_command(config, "run", "verify")
+    assert code == 1, output
+    assert "verify: failed\n" in output and "\n  error: DNS is not working" in output
 
 
 async def test_the_daemon_verifies_at_start_keeps_the_guard_over_a_restart_and_obeys_signals(

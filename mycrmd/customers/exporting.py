@@ -2,6 +2,7 @@
 for follow-up, or just the headers as an import template. UTF-8 with a BOM, so Excel opens
 Chinese correctly; streamed, so a million rows need no more memory than a thousand."""
 
+import contextlib
 from collections.abc import AsyncIterator
 from datetime import date
 
@@ -26,8 +27,12 @@ async def export_csv(pool: Pool, kind: str, query: ListQuery | None = None) -> A
     if kind == "template":
         return
     rule = followup.Rule.from_settings(await config_table.load(pool)) if english else None
-    async for batch in customer_export.export_rows(pool, kind, query, rule):
-        if english:
-            # mass-mailing software greets by name: MyCRM wrote "Sir" where there was none
-            batch = [("Sir", *row[1:]) if not row[0] else row for row in batch]
-        yield csv_lines([[neutralise(value) for value in row] for row in batch])
+    # Closed explicitly: a reader that stops early must give the connection back now, not
+    # when the garbage collector finds the rows' generator (a pool closing waits for it).
+    rows = customer_export.export_rows(pool, kind, query, rule)
+    async with contextlib.aclosing(rows):
+        async for batch in rows:
+            if english:
+                # mass-mailing software greets by name: MyCRM wrote "Sir" where there was none
+                batch = [("Sir", *row[1:]) if not row[0] else row for row in batch]
+            yield csv_lines([[neutralise(value) for value in row] for row in batch])

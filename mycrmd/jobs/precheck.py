@@ -3,6 +3,12 @@ has a mail server at all (MX, else A/AAAA; RFC 5321 section 5.1).
 
 Only a definite answer condemns an address: NXDOMAIN, a null MX (RFC 7505), or a domain with
 none of those records. A timeout or a failing server is "unknown", and the paid API decides.
+
+A resolver that answers NXDOMAIN for everything (no network, a broken forwarder) would condemn
+every address, so a definite answer counts only when DNS is shown to work in the same run: a
+well-known mail domain (`CANARY_DOMAINS`) resolves through the same resolver. And a run may
+condemn at most a bounded share of what it pre-checks (`refusal()`); past that, it condemns
+none and says why.
 """
 
 import logging
@@ -16,6 +22,13 @@ from mycrmd.config import nameserver_address
 from mycrmd.customers.addresses import InvalidAddress, ascii_domain, check_address
 
 log = logging.getLogger("mycrmd.verify")
+
+# Mail domains that exist for as long as mail does; one answering MX shows DNS works.
+CANARY_DOMAINS = ("qq.com", "gmail.com")
+# A run condemns at most this many addresses, and more than `_FEW` only when that is at most
+# half of those it pre-checked.
+MAX_CONDEMNED = 50
+_FEW = 3
 
 _UNKNOWN = (
     dns.exception.Timeout,
@@ -83,3 +96,38 @@ async def _why_no_host(domain: str, resolver: dns.asyncresolver.Resolver) -> str
         except _UNKNOWN:
             return None
     return f"domain {domain} has no mail server (no MX, A or AAAA record)"
+
+
+async def why_dns_unusable(resolver: dns.asyncresolver.Resolver) -> str | None:
+    """None when a canary domain has a mail server through this resolver; else why not."""
+    failures = []
+    for domain in CANARY_DOMAINS:
+        try:
+            answer = await resolver.resolve(domain, "MX", search=False)
+        except dns.resolver.NXDOMAIN:
+            failures.append(f"{domain}: NXDOMAIN")
+            continue
+        except dns.resolver.NoAnswer:
+            failures.append(f"{domain}: no MX record")
+            continue
+        except _UNKNOWN as exc:
+            return f"DNS is not working: {domain} got no answer ({type(exc).__name__})"
+        if [record.exchange for record in answer] != [dns.name.root]:
+            return None
+        failures.append(f"{domain}: null MX")
+    return f"DNS is not working: well-known mail domains do not resolve ({'; '.join(failures)})"
+
+
+def refusal(condemned: int, prechecked: int) -> str | None:
+    """Why a run may not condemn `condemned` of the `prechecked` addresses, or None."""
+    if condemned > MAX_CONDEMNED:
+        return (
+            f"the pre-check would invalidate {condemned} addresses, more than {MAX_CONDEMNED} "
+            "in one run: none changed"
+        )
+    if condemned > _FEW and condemned * 2 > prechecked:
+        return (
+            f"the pre-check would invalidate {condemned} of {prechecked} addresses, more than "
+            "half: none changed"
+        )
+    return None

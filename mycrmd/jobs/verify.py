@@ -17,7 +17,7 @@ from typing import Literal, Protocol
 import aiohttp
 import dns.asyncresolver
 
-from mycrmd.jobs.precheck import make_resolver, why_undeliverable
+from mycrmd.jobs.precheck import make_resolver, refusal, why_dns_unusable, why_undeliverable
 from mycrmd.jobs.scheduler import JobContext, JobResult
 from mycrmd.jobs.verify_api import RateLimited, Reply, UnreadableReply, ask
 from mycrmd.model.customer import Validity
@@ -112,35 +112,69 @@ class VerifyJob:
         candidates = await verification.verify_candidates(
             ctx.pool, per_run * _CANDIDATES_PER_CREDIT
         )
+        if candidates and resolver is not None:
+            unusable = await why_dns_unusable(resolver)
+            if unusable:
+                return _stopped(ctx, unusable)
+        to_ask, condemned, prechecked = await self._precheck(ctx, resolver, candidates, per_run)
+        stop = refusal(len(condemned), prechecked)
+        if stop:
+            return _stopped(ctx, stop)
+        for customer, reason in condemned:
+            await verification.record_check(
+                ctx.pool, customer["id"], Validity.INVALID, reason, self.clock.now()
+            )
+            tally.counts["precheck_invalid"] += 1
+            ctx.log.info("address=%s outcome=invalid precheck=%r", customer["email"], reason)
         try:
             async with aiohttp.ClientSession() as http:
-                for customer in candidates:
-                    if tally.asked >= per_run or tally.stopped:
+                for customer in to_ask:
+                    if tally.stopped:
                         break
-                    await self._check_one(ctx, http, resolver, customer, tally)
+                    await self._ask_one(ctx, http, customer, tally)
         finally:
             if tally.asked:
                 ended = self.clock.now().strftime(_DATE_FORMAT)
                 await config_table.put(ctx.pool, {"mail_checked_date": ended})
         return JobResult(RunStatus.OK, tally.summary())
 
-    async def _check_one(
+    async def _precheck(
+        self,
+        ctx: JobContext,
+        resolver: dns.asyncresolver.Resolver | None,
+        candidates: list[Row],
+        per_run: int,
+    ) -> tuple[list[Row], list[tuple[Row, str]], int]:
+        """The addresses to ask the API about (at most per_run), those the pre-check condemns,
+        and how many it looked at. Only an unconfirmed address is condemned: no column says
+        whether a person set "valid", so a valid one goes to the API, whose answer is new
+        evidence."""
+        to_ask: list[Row] = []
+        condemned: list[tuple[Row, str]] = []
+        prechecked = 0
+        for customer in candidates:
+            if len(to_ask) >= per_run:
+                break
+            prechecked += 1
+            reason = await why_undeliverable(customer["email"], resolver)
+            if reason and customer["valid"] == Validity.UNCONFIRMED:
+                condemned.append((customer, reason))
+                continue
+            if reason:
+                ctx.log.info(
+                    "address=%s precheck=%r kept valid: the API decides", customer["email"], reason
+                )
+            to_ask.append(customer)
+        return to_ask, condemned, prechecked
+
+    async def _ask_one(
         self,
         ctx: JobContext,
         http: aiohttp.ClientSession,
-        resolver: dns.asyncresolver.Resolver | None,
         customer: Row,
         tally: "_Tally",
     ) -> None:
         address = customer["email"]
-        reason = await why_undeliverable(address, resolver)
-        if reason:
-            await verification.record_check(
-                ctx.pool, customer["id"], Validity.INVALID, reason, self.clock.now()
-            )
-            tally.counts["precheck_invalid"] += 1
-            ctx.log.info("address=%s outcome=invalid precheck=%r", address, reason)
-            return
         tally.asked += 1
         try:
             reply = await ask(http, ctx.config.verify.api_url, address)
@@ -185,6 +219,18 @@ class _Tally:
         if self.stopped:
             summary["stopped"] = self.stopped
         return summary
+
+
+def every_address_errored(summary: dict[str, object]) -> bool:
+    """A run whose every API question ended in an error: nothing was learnt."""
+    errors = summary.get("errors")
+    return isinstance(errors, int) and errors > 0 and summary.get("checked") == 0
+
+
+def _stopped(ctx: JobContext, reason: str) -> JobResult:
+    """A run the pre-check's safety stopped before changing anything: a failure, so it shows."""
+    ctx.log.error("stopped, no customer changed: %s", reason)
+    return JobResult(RunStatus.FAILED, {"error": reason, "changed": 0})
 
 
 def _parse_date(text: str | None) -> datetime | None:

@@ -12,10 +12,11 @@ _LOG_LENGTH = BY_NAME["last_checked_log"].length or 0
 
 async def verify_candidates(pool: Pool, limit: int) -> list[Row]:
     """Addresses not known to be invalid, never-checked first (NULL sorts first), then least
-    recently checked (R-JOB1)."""
+    recently checked (R-JOB1); with their validity, since the pre-check may change only
+    unconfirmed ones."""
     return await fetch_all(
         pool,
-        f"SELECT id, email FROM customers WHERE {not_invalid()} "  # noqa: S608 (fixed text)
+        f"SELECT id, email, valid FROM customers WHERE {not_invalid()} "  # noqa: S608 (fixed text)
         "ORDER BY last_checked_date, id LIMIT %s",
         (limit,),
     )

@@ -136,6 +136,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "log.next": ("下次运行", "Next run"),
     "log.last": ("上次运行", "Last run"),
     "log.empty": ("日志为空", "The log is empty"),
+    "jobs.status": ("各任务上次运行", "Each job's last run"),
+    "jobs.detail": ("：{detail}", ": {detail}"),
+    "jobs.open_log": ("打开日志", "Open the log"),
     # Statistics (R-ST1)
     "stats.importance": ("客户评级及有效性", "Customers by importance and validity"),
     "stats.weekly": ("近 20 周收发邮件", "Mail sent and received, the last 20 weeks"),

@@ -3,6 +3,7 @@ import { api, get } from "./api.js";
 import { CommentEditor, CustomerDialog, SettingsDialog } from "./dialogs.js";
 import { Grid } from "./grid.js";
 import { wireImport } from "./importer.js";
+import { wireJobStatus } from "./jobstatus.js";
 import { t } from "./i18n.js";
 import { logView } from "./logs.js";
 import { wireMenus } from "./menus.js";
@@ -162,6 +163,8 @@ wireImport(() => {
   customers.load();
   followup.load();
 });
+
+wireJobStatus(document.getElementById("job-status"), openLog);
 
 // On opening, the panel shows the system notices (R-CU5).
 panel.showNotices();

@@ -1,5 +1,6 @@
 """A DNS server on 127.0.0.1 (UDP) answering what a test sets up: records, NXDOMAIN, SERVFAIL,
-or silence (a timeout). Domains nobody set up have an MX record."""
+or silence (a timeout). Domains nobody set up answer `default`: an MX record unless a test
+breaks the whole server."""
 
 import asyncio
 
@@ -19,6 +20,7 @@ Zone = dict[str, list[str]] | str
 class FakeDns(asyncio.DatagramProtocol):
     def __init__(self) -> None:
         self.zones: dict[str, Zone] = {}
+        self.default: Zone = HAS_MX
         self.queries: list[tuple[str, str]] = []
         self.transport: asyncio.DatagramTransport | None = None
         self.address = ""
@@ -45,7 +47,7 @@ class FakeDns(asyncio.DatagramProtocol):
         name = question.name.to_text(omit_final_dot=True).lower()
         rdtype = dns.rdatatype.to_text(question.rdtype)
         self.queries.append((name, rdtype))
-        zone = self.zones.get(name, HAS_MX)
+        zone = self.zones.get(name, self.default)
         if zone == SILENT:
             return
         response = dns.message.make_response(query)
