@@ -169,3 +169,16 @@ async def test_a_killed_import_leaves_the_table_exactly_as_it_was(
     assert await fetch_one(pool, "CHECKSUM TABLE customers") == before
     assert await fetch_value(pool, "SELECT COUNT(*) FROM customers") == 5000
     assert await fetch_value(pool, "SELECT COUNT(*) FROM customers WHERE name <> 'before'") == 0
+
+
+async def test_import_of_a_file_the_csv_reader_refuses_names_the_line_and_exits_1(
+    config_file: Path, pool: Pool, tmp_path: Path
+) -> None:
+    source = tmp_path / "open-quote.csv"
+    rows = "".join(f"r{n}@cli.example,N{n}\n" for n in range(9000))
+    source.write_text('Email,Name\nfirst@cli.example,"left open\n' + rows)
+    code, output = await run_command(config_file, "import", str(source))
+    assert code == 1, output
+    assert "line 2: a cell longer than 131,072 characters" in output
+    assert "Traceback" not in output
+    assert await fetch_value(pool, "SELECT COUNT(*) FROM customers") == 0

@@ -131,16 +131,16 @@ class Import:
                 await cur.execute(_STAGE_BATCH)
                 await cur.execute("DELETE FROM import_batch")
 
-    async def counts(self) -> tuple[int, int]:
-        """(addresses staged, of which customers already have)."""
+    async def counts(self) -> tuple[int, int, int]:
+        """(addresses staged, of which customers already have, given in more than one row)."""
         assert self.conn is not None
         async with self.conn.cursor() as cur:
             await cur.execute(
-                "SELECT COUNT(*), COUNT(c.id) FROM import_rows t "
+                "SELECT COUNT(*), COUNT(c.id), COUNT(t.earlier_row) FROM import_rows t "
                 "LEFT JOIN customers c ON c.email = t.email"
             )
-            staged, existing = await cur.fetchone()
-        return int(staged), int(existing)
+            staged, existing, repeated = await cur.fetchone()
+        return int(staged), int(existing), int(repeated)
 
     async def replaced(self, limit: int) -> list[Row]:
         """Addresses given twice in the file: the later row won."""
