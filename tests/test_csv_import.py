@@ -381,3 +381,23 @@ async def test_a_line_the_csv_reader_refuses_rejects_the_file_naming_the_line(
     response = await client.post("/api/import?progress=1", data=form)
     last = json.loads((await response.text()).splitlines()[-1])
     assert last["error"]["message"].startswith(f"line {line}: ")
+
+
+async def test_the_word_null_is_a_value_and_survives_export_then_import(
+    client: TestClient, pool: Pool
+) -> None:
+    await insert(
+        pool,
+        "INSERT INTO customers (email, name, company, phone) "
+        "VALUES ('null@word.example', 'NULL', 'NULL', '\\\\N')",
+    )
+    exported = await (await client.get("/export/customers.csv?type=all")).read()
+    await execute(pool, "DELETE FROM customers")
+    result = await upload(client, exported)
+    assert result["inserted"] == 1, result
+    row = await customer(pool, "null@word.example")
+    assert (row["name"], row["company"], row["phone"]) == ("NULL", "NULL", "\\N")
+    quoted = 'Email,Name,Company\nq@word.example,"NULL",NULL\n'
+    await upload(client, quoted.encode())
+    row = await customer(pool, "q@word.example")
+    assert (row["name"], row["company"]) == ("NULL", "NULL")

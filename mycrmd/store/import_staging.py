@@ -34,12 +34,15 @@ CREATE TEMPORARY TABLE import_batch (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci
 """
 _NAMES = ", ".join(STAGED_COLUMNS)
-# The batch file is CSV as Python's csv module writes it; an empty field is an empty cell.
+# The batch file is CSV as Python's csv module writes it: an empty field is an empty cell,
+# and every value is written after a `v`, so that no cell's text (`NULL`, `\\N`) is ever read
+# as NULL; the address (never empty, never such a word) is written as it is.
+_VALUE_MARK = "v"
 _LOAD_BATCH = f"""
 LOAD DATA LOCAL INFILE %s INTO TABLE import_batch CHARACTER SET utf8mb4
 FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '"' ESCAPED BY '' LINES TERMINATED BY '\\n'
 (email, row_no, {", ".join("@" + name for name in STAGED_COLUMNS)})
-SET {", ".join(f"{name} = NULLIF(@{name}, '')" for name in STAGED_COLUMNS)}
+SET {", ".join(f"{c} = IF(@{c} = '', NULL, SUBSTRING(@{c}, 2))" for c in STAGED_COLUMNS)}
 """
 # A later row of the file replaces an earlier one with the same address, remembering it.
 _REPLACE_EARLIER = f"""
@@ -166,6 +169,10 @@ class Import:
 
 
 def _write_batch(out: IO[str], rows: list[tuple[Any, ...]]) -> None:
-    """Runs in a thread. None is written as an empty field, which the load reads as NULL."""
-    csv.writer(out, lineterminator="\n").writerows(rows)
+    """Runs in a thread. None (or "") is written as an empty field, which the load reads as NULL;
+    any other value after _VALUE_MARK."""
+    csv.writer(out, lineterminator="\n").writerows(
+        (email, row_no, *("" if value in (None, "") else f"{_VALUE_MARK}{value}" for value in rest))
+        for email, row_no, *rest in rows
+    )
     out.flush()
