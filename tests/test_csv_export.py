@@ -131,7 +131,7 @@ async def test_an_unknown_type_or_sort_is_refused(client: TestClient) -> None:
 FORMULAS = {
     "name": '=HYPERLINK("http://evil.example","click")',
     "company": "@SUM(A1:A9)",
-    "phone": "+86 21 5555",
+    "phone": "+1+cmd|' /C calc'!A0",
     "address": "-2+3",
     "country": "'quoted",
     "website": "\thttp://tab.example",
@@ -157,6 +157,33 @@ async def test_formulas_are_neutralised_and_import_takes_them_back_exactly(
     for field, value in FORMULAS.items():
         # the apostrophe is gone; the import trims text as the API does
         assert after[field] == value.strip(), field
+
+
+async def test_only_what_a_spreadsheet_would_evaluate_is_guarded_in_every_part(
+    client: TestClient, pool: Pool, tmp_path: Path
+) -> None:
+    """Issue 14 item 11, issue 15 item 12: a phone keeps its +, a part after `;` or `,` is
+    guarded as a whole cell is, and such cells are quoted for every locale."""
+    values = {
+        "phone": "+86 21 5555 0101",
+        "address": "-2",
+        "company": "Acme;=HYPERLINK(1)",
+        "country": "a,@x",
+        "website": "tab\there",
+        "name": "plain",
+    }
+    await add(pool, email="p@parts.example", importance=2, valid=1, **values)
+    text = (await (await client.get("/export/customers.csv?type=all")).read()).decode("utf-8-sig")
+    line = text.split("\r\n")[1]
+    assert ",+86 21 5555 0101," in line and ",-2," in line and line.startswith("plain,")
+    assert '"Acme;\'=HYPERLINK(1)"' in line and '"a,\'@x"' in line and '"tab\there"' in line
+    exported = tmp_path / "parts.csv"
+    exported.write_text(text, encoding="utf-8-sig")
+    await execute(pool, "DELETE FROM customers")
+    await import_csv(pool, exported)
+    after = (await fetch_all(pool, "SELECT * FROM customers"))[0]
+    for field, value in values.items():
+        assert after[field] == value, field
 
 
 # The round trip: whatever the API would store comes back unchanged after export -> import.

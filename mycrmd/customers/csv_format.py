@@ -5,14 +5,18 @@ GB18030 (Excel on Chinese Windows); comma, semicolon or tab; quoted fields with 
 export's Chinese headers, English ones, or no header in the original column order. Files are
 read as a stream, so their size is limited by the disk, not by memory.
 
-Writing neutralises cells a spreadsheet would run as a formula (OWASP: a leading = + - @ tab or
-carriage return gets an apostrophe); a leading apostrophe is escaped the same way, so reading
-undoes exactly that and every value comes back as it was written.
+Writing neutralises what a spreadsheet would run as a formula (OWASP: a leading = @ tab or
+carriage return, or a + or - that starts an expression rather than a number such as the phone
++86 21 5555 0101, gets an apostrophe), in every part a `,` or `;` separates, as a spreadsheet
+in some locale splits a cell there; a leading apostrophe is escaped the same way, so reading
+undoes exactly that and every value comes back as it was written. A cell holding `,` `;` a
+tab, a line break or a quote is quoted, so no locale splits it.
 """
 
 import codecs
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +33,11 @@ _HEADER_NAMES = {
     for field in (BY_NAME[name] for name in FIELDS)
     for header in (field.label.zh, field.csv_header or field.name, field.name, *field.csv_aliases)
 }
-_ESCAPED_FIRST = frozenset("=+-@\t\r'")  # formulas, and the escape itself
+_ESCAPED_FIRST = frozenset("=@\t\r'")  # formulas, and the escape itself
+_SIGNS = frozenset("+-")
+_NUMBER_AFTER_SIGN = re.compile(r"[\d\s.()]*")  # -2, +86 21 5555 0101: a value, no formula
+_PARTS = re.compile(r"([,;])")
+_QUOTED = re.compile(r'[,;\t\r\n"]')
 _SAMPLE = 64 * 1024
 # Excel's own limit: a line with more separators is refused before it is split into cells,
 # so one hostile line cannot make millions of them.
@@ -49,17 +57,32 @@ def neutralise(value: Any) -> str:
     if value is None:
         return ""
     text = value if isinstance(value, str) else str(value)
-    return "'" + text if text[:1] in _ESCAPED_FIRST else text
+    if "," in text or ";" in text:
+        return "".join(_guarded(part) for part in _PARTS.split(text))
+    return _guarded(text)
+
+
+def _guarded(part: str) -> str:
+    first = part[:1]
+    if first in _ESCAPED_FIRST or (first in _SIGNS and not _NUMBER_AFTER_SIGN.fullmatch(part, 1)):
+        return "'" + part
+    return part
 
 
 def unescape_cell(cell: str) -> str:
-    return cell[1:] if cell.startswith("'") else cell
+    """Undoes neutralise(): an apostrophe leading the cell or a part of it is dropped."""
+    if "'" not in cell:
+        return cell
+    return "".join(part[1:] if part[:1] == "'" else part for part in _PARTS.split(cell))
 
 
 def csv_lines(rows: list[list[str]]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
-    return buffer.getvalue()
+    """Rows as CSV lines, a cell quoted when any locale's spreadsheet would split it."""
+    return "".join(",".join(_quoted(cell) for cell in row) + "\r\n" for row in rows)
+
+
+def _quoted(cell: str) -> str:
+    return '"' + cell.replace('"', '""') + '"' if _QUOTED.search(cell) else cell
 
 
 # Reading -----------------------------------------------------------------------------------
