@@ -211,8 +211,8 @@ async def _import(cfg: config.Config, args: argparse.Namespace) -> int:
     verb = "would import" if args.dry_run else "imported"
     print(
         f"{verb} {args.file}: {result.rows} rows, {result.inserted} new, {result.updated} "
-        f"updated, {result.rejected_total} rejected (read as {result.encoding}, "
-        f"separated by {result.delimiter!r})"
+        f"updated, {result.unchanged} unchanged, {result.rejected_total} rejected "
+        f"(read as {result.encoding}, separated by {result.delimiter!r})"
     )
     for column in result.ignored_columns:
         print(f"  column {column!r} ignored")

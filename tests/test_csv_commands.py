@@ -34,7 +34,9 @@ async def test_import_lists_what_it_did_and_exits_3_on_rejected_rows(
     )
     code, output = await run_command(config_file, "import", str(source), "--dry-run")
     assert code == 3, output
-    assert "would import" in output and "3 rows, 2 new, 1 updated, 1 rejected" in output
+    assert (
+        "would import" in output and "3 rows, 2 new, 1 updated, 0 unchanged, 1 rejected" in output
+    )
     assert await fetch_value(pool, "SELECT COUNT(*) FROM customers") == 1
     code, output = await run_command(config_file, "import", str(source))
     assert code == 3, output

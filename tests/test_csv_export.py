@@ -265,3 +265,19 @@ async def test_an_export_streams_from_an_unbuffered_cursor_batch_by_batch(
     assert len(chunks) == 1 + 2, "the header, then one chunk per 2,000 rows"
     text = "".join(chunks)
     assert text.count("\r\n") == 2501
+
+
+async def test_importing_an_export_unchanged_reports_unchanged_not_updated(
+    client: TestClient, pool: Pool, tmp_path: Path
+) -> None:
+    """Issue 15 item 12: an import of identical data counts the rows whose values did not
+    change; a change of case is a change."""
+    await add(pool, email="same@u.example", name="Same", importance=3, valid=1, phone="+86 1")
+    await add(pool, email="case@u.example", name="Case", importance=2, valid=2)
+    exported = tmp_path / "all.csv"
+    exported.write_bytes(await (await client.get("/export/customers.csv?type=all")).read())
+    result = await import_csv(pool, exported)
+    assert (result.inserted, result.updated, result.unchanged) == (0, 0, 2)
+    await execute(pool, "UPDATE customers SET name = 'case' WHERE email = 'case@u.example'")
+    result = await import_csv(pool, exported)
+    assert (result.inserted, result.updated, result.unchanged) == (0, 1, 1)

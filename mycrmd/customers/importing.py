@@ -63,6 +63,7 @@ class ImportResult:
     rows: int = 0
     inserted: int = 0
     updated: int = 0
+    unchanged: int = 0  # existing customers the file gives exactly as they are
     rejected: list[dict[str, Any]] = field(default_factory=list)
     rejected_total: int = 0
     duplicates: list[dict[str, Any]] = field(default_factory=list)
@@ -245,8 +246,10 @@ async def import_csv(
                     await progress(result.rows, read)
                 if batch.done:
                     break
-            staged, existing, result.duplicates_total = await staging.counts()
-            result.updated, result.inserted = existing, staged - existing
+            counts = await staging.counts()
+            result.inserted = counts.staged - counts.existing
+            result.updated = counts.existing - counts.unchanged
+            result.unchanged, result.duplicates_total = counts.unchanged, counts.repeated
             result.duplicates = [
                 {"row": row["row_no"], "email": row["email"], "earlier_row": row["earlier_row"]}
                 for row in await staging.replaced(REPORTED)

@@ -8,6 +8,7 @@ INSERT."""
 import asyncio
 import csv
 import tempfile
+from dataclasses import dataclass
 from typing import IO, Any
 
 import aiomysql
@@ -76,6 +77,26 @@ SELECT t.email, {", ".join(_new_value(name) for name in STAGED_COLUMNS)}
 FROM import_rows t LEFT JOIN customers c ON c.email = t.email
 WHERE c.id IS NULL ORDER BY t.row_no
 """  # noqa: S608 (column names from STAGED_COLUMNS)
+# An existing customer the import leaves exactly as it is (byte for byte: a change of case
+# is a change).
+_SAME = " AND ".join(
+    f"BINARY COALESCE(t.{name}, c.{name}) <=> BINARY c.{name}" for name in STAGED_COLUMNS
+)
+_COUNTS = f"""
+SELECT COUNT(*), COUNT(c.id), COALESCE(SUM(c.id IS NOT NULL AND {_SAME}), 0),
+  COUNT(t.earlier_row)
+FROM import_rows t LEFT JOIN customers c ON c.email = t.email
+"""  # noqa: S608 (column names from STAGED_COLUMNS)
+
+
+@dataclass(frozen=True)
+class Counts:
+    staged: int  # addresses
+    existing: int  # of them, customers already
+    unchanged: int  # of those, customers the import leaves as they are
+    repeated: int  # addresses given in more than one row
+
+
 # Refusals of LOAD DATA LOCAL: MariaDB's "not allowed" (older, newer), MySQL's "disabled"
 # (server, client).
 _LOCAL_FILES_REFUSED = {1148, 4166, 3948, 2068}
@@ -134,16 +155,12 @@ class Import:
                 await cur.execute(_STAGE_BATCH)
                 await cur.execute("DELETE FROM import_batch")
 
-    async def counts(self) -> tuple[int, int, int]:
-        """(addresses staged, of which customers already have, given in more than one row)."""
+    async def counts(self) -> Counts:
         assert self.conn is not None
         async with self.conn.cursor() as cur:
-            await cur.execute(
-                "SELECT COUNT(*), COUNT(c.id), COUNT(t.earlier_row) FROM import_rows t "
-                "LEFT JOIN customers c ON c.email = t.email"
-            )
-            staged, existing, repeated = await cur.fetchone()
-        return int(staged), int(existing), int(repeated)
+            await cur.execute(_COUNTS)
+            staged, existing, unchanged, repeated = await cur.fetchone()
+        return Counts(int(staged), int(existing), int(unchanged), int(repeated))
 
     async def replaced(self, limit: int) -> list[Row]:
         """Addresses given twice in the file: the later row won."""

@@ -224,6 +224,7 @@ IMPORT_RESULT = {
         "rows": {"type": "integer"},
         "inserted": {"type": "integer"},
         "updated": {"type": "integer"},
+        "unchanged": {"type": "integer"},
         "rejected": {
             "type": "array",
             "items": {

@@ -101,6 +101,7 @@ function show(result, dryRun) {
     rows: result.rows,
     inserted: result.inserted,
     updated: result.updated,
+    unchanged: result.unchanged,
     rejected: result.rejected_total,
     encoding: result.encoding,
   });
