@@ -19,7 +19,7 @@ from mycrmd.customers.exporting import export_csv
 from mycrmd.customers.fields import check_field
 from mycrmd.customers.importing import import_csv
 from mycrmd.model.customer import BY_NAME
-from mycrmd.safety.sanitize import clean_comment
+from mycrmd.safety.sanitize import clean_comment, comment_text
 from mycrmd.store.pool import Pool, execute, fetch_all, insert
 
 
@@ -53,8 +53,8 @@ async def test_all_has_chinese_headers_every_customer_and_a_dated_name(
     await sample(pool)
     await execute(
         pool,
-        "UPDATE customers SET comment = '<b>好</b>', last_contact_date = '2026-11-01 09:30:00' "
-        "WHERE email = 'zhang@x.example'",
+        "UPDATE customers SET comment = '<b>好</b><br>&lt;坏&gt;', "
+        "last_contact_date = '2026-11-01 09:30:00' WHERE email = 'zhang@x.example'",
     )
     rows, headers = await download(client, "type=all")
     assert rows[0] == list(HEADERS_ZH)
@@ -73,7 +73,7 @@ async def test_all_has_chinese_headers_every_customer_and_a_dated_name(
         "",
         "",
         "",
-        "<b>好</b>",
+        "好\n<坏>",
         "2026-11-01 09:30:00",
         "1",
     ]
@@ -235,7 +235,12 @@ async def test_export_then_import_gives_back_every_field(
     await execute(pool, "DELETE FROM customers")
     for number, values in enumerate(customers):
         await add(pool, email=f"c{number}@round.example", **values)
-    before = await _rows(pool)
+    # A comment goes out as plain text, so it comes back (into an emptied table) without markup.
+    at = FIELDS.index("comment")
+    before = [
+        (*row[:at], clean_comment(comment_text(row[at])), *row[at + 1 :])
+        for row in await _rows(pool)
+    ]
     with tempfile.NamedTemporaryFile("w", suffix=".csv", encoding="utf-8", newline="") as out:
         async for chunk in export_csv(pool, "all"):
             out.write(chunk)
@@ -281,3 +286,21 @@ async def test_importing_an_export_unchanged_reports_unchanged_not_updated(
     await execute(pool, "UPDATE customers SET name = 'case' WHERE email = 'case@u.example'")
     result = await import_csv(pool, exported)
     assert (result.inserted, result.updated, result.unchanged) == (0, 1, 1)
+
+
+async def test_a_comment_is_plain_text_in_csv_and_keeps_its_markup_when_imported_back(
+    client: TestClient, pool: Pool, tmp_path: Path
+) -> None:
+    """Issue 15 item 12: a spreadsheet shows text, not HTML; an unchanged import of the export
+    changes nothing, the comment's formatting included."""
+    rich = '<p><b>VIP</b> &amp; friend</p><p>call <a href="https://x.example">back</a></p>'
+    rich = clean_comment(rich)
+    await add(pool, email="rich@c.example", name="Rich", importance=1, valid=1, comment=rich)
+    exported = tmp_path / "rich.csv"
+    exported.write_bytes(await (await client.get("/export/customers.csv?type=all")).read())
+    rows = list(csv.reader(io.StringIO(exported.read_text(encoding="utf-8-sig"), newline="")))
+    assert rows[1][FIELDS.index("comment")] == "VIP & friend\ncall back"
+    result = await import_csv(pool, exported)
+    assert (result.updated, result.unchanged) == (0, 1)
+    after = await fetch_all(pool, "SELECT comment FROM customers")
+    assert after[0]["comment"] == rich

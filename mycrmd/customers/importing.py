@@ -246,6 +246,7 @@ async def import_csv(
                     await progress(result.rows, read)
                 if batch.done:
                     break
+            await staging.keep_rich_comments()
             counts = await staging.counts()
             result.inserted = counts.staged - counts.existing
             result.updated = counts.existing - counts.unchanged

@@ -15,6 +15,7 @@ import aiomysql
 import pymysql
 
 from mycrmd.model.customer import BY_NAME, CSV_FIELDS
+from mycrmd.safety.sanitize import clean_comment, comment_text
 from mycrmd.store.counts import totals
 from mycrmd.store.pool import Pool, Row, bulk_loading_connection
 
@@ -97,6 +98,11 @@ class Counts:
     repeated: int  # addresses given in more than one row
 
 
+_RICH_COMMENTS = """
+SELECT t.email, c.comment, t.comment FROM import_rows t JOIN customers c ON c.email = t.email
+WHERE t.comment IS NOT NULL AND BINARY t.comment <> BINARY c.comment
+  AND (c.comment LIKE '%<%' OR c.comment LIKE '%&%')
+"""
 # Refusals of LOAD DATA LOCAL: MariaDB's "not allowed" (older, newer), MySQL's "disabled"
 # (server, client).
 _LOCAL_FILES_REFUSED = {1148, 4166, 3948, 2068}
@@ -154,6 +160,20 @@ class Import:
                 await cur.execute(_LOAD_BATCH, (out.name,))
                 await cur.execute(_STAGE_BATCH)
                 await cur.execute("DELETE FROM import_batch")
+
+    async def keep_rich_comments(self) -> None:
+        """A comment exported as plain text and imported back unchanged keeps its markup:
+        where the file's comment is what the stored one reads as, the stored one stays."""
+        assert self.conn is not None
+        async with self.conn.cursor() as cur:
+            await cur.execute(_RICH_COMMENTS)
+            kept = [
+                (stored, email)
+                for email, stored, imported in await cur.fetchall()
+                if clean_comment(comment_text(stored)) == imported
+            ]
+            if kept:
+                await cur.executemany("UPDATE import_rows SET comment = %s WHERE email = %s", kept)
 
     async def counts(self) -> Counts:
         assert self.conn is not None
