@@ -11,6 +11,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from mycrmd import __version__, config
 from mycrmd.customers.csv_format import CsvError
@@ -235,18 +236,21 @@ async def _import(cfg: config.Config, args: argparse.Namespace) -> int:
     verb = "would import" if args.dry_run else "imported"
     print(
         f"{verb} {args.file}: {result.rows} rows, {result.inserted} new, {result.updated} "
-        f"updated, {result.rejected_total} rejected (read as {result.encoding}, "
-        f"separated by {result.delimiter!r})"
+        f"updated, {result.unchanged} unchanged, {result.rejected_total} rejected "
+        f"(read as {result.encoding}, separated by {result.delimiter!r})"
     )
     for column in result.ignored_columns:
         print(f"  column {column!r} ignored")
+    _more(result.ignored_total, result.ignored_columns, "columns ignored")
     for duplicate in result.duplicates:
         print(
             f"  row {duplicate['row']}: {duplicate['email']} also in row "
             f"{duplicate['earlier_row']}; the later row wins"
         )
+    _more(result.duplicates_total, result.duplicates, "addresses given twice")
     for rejected in result.rejected:
         print(f"  row {rejected['row']} rejected, {rejected['field']}: {rejected['message']}")
+    _more(result.rejected_total, result.rejected, "rows rejected")
     return 3 if result.rejected_total else 0
 
 
@@ -263,6 +267,11 @@ class _Progress:
 
     def end(self) -> None:
         sys.stderr.write("\n")
+
+
+def _more(total: int, listed: list[Any], what: str) -> None:
+    if total > len(listed):
+        print(f"  … and {total - len(listed)} more {what}")
 
 
 async def _export(cfg: config.Config, args: argparse.Namespace) -> int:

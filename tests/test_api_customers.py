@@ -1,6 +1,7 @@
 """The customers API: list, search, sort, page; add, edit in place, delete; the comment;
 every rule with the field it names."""
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -338,3 +339,23 @@ async def test_keyset_paging_visits_the_same_pages_as_offsets(
 async def test_after_and_before_cannot_be_combined(client: TestClient) -> None:
     error = (await get_json(client, "/api/customers?after_id=1&before_id=2", 400))["error"]
     assert error["field"] == "before_id"
+
+
+async def test_concurrent_email_swaps_answer_409_never_500(client: TestClient, pool: Pool) -> None:
+    """The address a change collides with may move away before the duplicate is looked up
+    (issue 14 item 12): every order of events is a 200 or a 409."""
+    addresses = [f"s{n}@swap.example" for n in range(10)]
+    ids = await add(pool, *[(f"n{n}", addresses[n], 0, "", "", "", 1) for n in range(8)])
+
+    async def change(k: int) -> int:
+        body = {"email": addresses[(k * 7 + k // 8) % len(addresses)]}
+        response = await client.patch(f"/api/customers/{ids[k % len(ids)]}", json=body)
+        if response.status == 409:
+            assert (await response.json())["error"]["code"] == "duplicate_email"
+        return response.status
+
+    statuses = await asyncio.gather(*(change(k) for k in range(400)))
+    assert set(statuses) <= {200, 409}, sorted(set(statuses))
+    assert statuses.count(409) > 0
+    rows = await fetch_one(pool, "SELECT COUNT(DISTINCT email) AS n FROM customers")
+    assert rows is not None and rows["n"] == len(ids)

@@ -66,6 +66,7 @@ async def test_settings_are_saved_all_or_nothing(client: TestClient, pool: Pool)
         ),
         ({"mail_host": "imap example.com"}, "mail_host", "invalid_setting"),
         ({"mail_port": 0}, "mail_port", "invalid_setting"),
+        ({"mail_password": "abc"}, "mail_password", "invalid_setting"),  # too short to mask
         ({"theme": "neon"}, "theme", "invalid_setting"),
         ({"language": "fr"}, "language", "invalid_setting"),
         ({"mail_checked_date": "2000-01-01 00:00:00"}, "mail_checked_date", "field_not_editable"),

@@ -35,7 +35,9 @@ async def test_import_lists_what_it_did_and_exits_3_on_rejected_rows(
     )
     code, output = await run_command(config_file, "import", str(source), "--dry-run")
     assert code == 3, output
-    assert "would import" in output and "3 rows, 2 new, 1 updated, 1 rejected" in output
+    assert (
+        "would import" in output and "3 rows, 2 new, 1 updated, 0 unchanged, 1 rejected" in output
+    )
     assert await fetch_value(pool, "SELECT COUNT(*) FROM customers") == 1
     code, output = await run_command(config_file, "import", str(source))
     assert code == 3, output
@@ -245,3 +247,16 @@ async def test_a_missing_import_file_is_reported_before_any_database_starts(
     code, output = await run_command(config, "import", str(tmp_path / "missing.csv"), within=10)
     assert code == 1 and f"{tmp_path / 'missing.csv'}: no such file" in output
     assert not (state / "mariadb").exists()
+
+
+async def test_import_of_a_file_the_csv_reader_refuses_names_the_line_and_exits_1(
+    config_file: Path, pool: Pool, tmp_path: Path
+) -> None:
+    source = tmp_path / "open-quote.csv"
+    rows = "".join(f"r{n}@cli.example,N{n}\n" for n in range(9000))
+    source.write_text('Email,Name\nfirst@cli.example,"left open\n' + rows)
+    code, output = await run_command(config_file, "import", str(source))
+    assert code == 1, output
+    assert "line 2: a cell longer than 131,072 characters" in output
+    assert "Traceback" not in output
+    assert await fetch_value(pool, "SELECT COUNT(*) FROM customers") == 0

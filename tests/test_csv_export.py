@@ -19,7 +19,7 @@ from mycrmd.customers.exporting import export_csv
 from mycrmd.customers.fields import check_field
 from mycrmd.customers.importing import import_csv
 from mycrmd.model.customer import BY_NAME
-from mycrmd.safety.sanitize import clean_comment
+from mycrmd.safety.sanitize import clean_comment, comment_text
 from mycrmd.store.pool import Pool, execute, fetch_all, insert
 
 
@@ -53,8 +53,8 @@ async def test_all_has_chinese_headers_every_customer_and_a_dated_name(
     await sample(pool)
     await execute(
         pool,
-        "UPDATE customers SET comment = '<b>好</b>', last_contact_date = '2026-11-01 09:30:00' "
-        "WHERE email = 'zhang@x.example'",
+        "UPDATE customers SET comment = '<b>好</b><br>&lt;坏&gt;', "
+        "last_contact_date = '2026-11-01 09:30:00' WHERE email = 'zhang@x.example'",
     )
     rows, headers = await download(client, "type=all")
     assert rows[0] == list(HEADERS_ZH)
@@ -73,7 +73,7 @@ async def test_all_has_chinese_headers_every_customer_and_a_dated_name(
         "",
         "",
         "",
-        "<b>好</b>",
+        "好\n<坏>",
         "2026-11-01 09:30:00",
         "1",
     ]
@@ -131,7 +131,7 @@ async def test_an_unknown_type_or_sort_is_refused(client: TestClient) -> None:
 FORMULAS = {
     "name": '=HYPERLINK("http://evil.example","click")',
     "company": "@SUM(A1:A9)",
-    "phone": "+86 21 5555",
+    "phone": "+1+cmd|' /C calc'!A0",
     "address": "-2+3",
     "country": "'quoted",
     "website": "\thttp://tab.example",
@@ -157,6 +157,33 @@ async def test_formulas_are_neutralised_and_import_takes_them_back_exactly(
     for field, value in FORMULAS.items():
         # the apostrophe is gone; the import trims text as the API does
         assert after[field] == value.strip(), field
+
+
+async def test_only_what_a_spreadsheet_would_evaluate_is_guarded_in_every_part(
+    client: TestClient, pool: Pool, tmp_path: Path
+) -> None:
+    """Issue 14 item 11, issue 15 item 12: a phone keeps its +, a part after `;` or `,` is
+    guarded as a whole cell is, and such cells are quoted for every locale."""
+    values = {
+        "phone": "+86 21 5555 0101",
+        "address": "-2",
+        "company": "Acme;=HYPERLINK(1)",
+        "country": "a,@x",
+        "website": "tab\there",
+        "name": "plain",
+    }
+    await add(pool, email="p@parts.example", importance=2, valid=1, **values)
+    text = (await (await client.get("/export/customers.csv?type=all")).read()).decode("utf-8-sig")
+    line = text.split("\r\n")[1]
+    assert ",+86 21 5555 0101," in line and ",-2," in line and line.startswith("plain,")
+    assert '"Acme;\'=HYPERLINK(1)"' in line and '"a,\'@x"' in line and '"tab\there"' in line
+    exported = tmp_path / "parts.csv"
+    exported.write_text(text, encoding="utf-8-sig")
+    await execute(pool, "DELETE FROM customers")
+    await import_csv(pool, exported)
+    after = (await fetch_all(pool, "SELECT * FROM customers"))[0]
+    for field, value in values.items():
+        assert after[field] == value, field
 
 
 # The round trip: whatever the API would store comes back unchanged after export -> import.
@@ -208,7 +235,12 @@ async def test_export_then_import_gives_back_every_field(
     await execute(pool, "DELETE FROM customers")
     for number, values in enumerate(customers):
         await add(pool, email=f"c{number}@round.example", **values)
-    before = await _rows(pool)
+    # A comment goes out as plain text, so it comes back (into an emptied table) without markup.
+    at = FIELDS.index("comment")
+    before = [
+        (*row[:at], clean_comment(comment_text(row[at])), *row[at + 1 :])
+        for row in await _rows(pool)
+    ]
     with tempfile.NamedTemporaryFile("w", suffix=".csv", encoding="utf-8", newline="") as out:
         async for chunk in export_csv(pool, "all"):
             out.write(chunk)
@@ -238,3 +270,37 @@ async def test_an_export_streams_from_an_unbuffered_cursor_batch_by_batch(
     assert len(chunks) == 1 + 2, "the header, then one chunk per 2,000 rows"
     text = "".join(chunks)
     assert text.count("\r\n") == 2501
+
+
+async def test_importing_an_export_unchanged_reports_unchanged_not_updated(
+    client: TestClient, pool: Pool, tmp_path: Path
+) -> None:
+    """Issue 15 item 12: an import of identical data counts the rows whose values did not
+    change; a change of case is a change."""
+    await add(pool, email="same@u.example", name="Same", importance=3, valid=1, phone="+86 1")
+    await add(pool, email="case@u.example", name="Case", importance=2, valid=2)
+    exported = tmp_path / "all.csv"
+    exported.write_bytes(await (await client.get("/export/customers.csv?type=all")).read())
+    result = await import_csv(pool, exported)
+    assert (result.inserted, result.updated, result.unchanged) == (0, 0, 2)
+    await execute(pool, "UPDATE customers SET name = 'case' WHERE email = 'case@u.example'")
+    result = await import_csv(pool, exported)
+    assert (result.inserted, result.updated, result.unchanged) == (0, 1, 1)
+
+
+async def test_a_comment_is_plain_text_in_csv_and_keeps_its_markup_when_imported_back(
+    client: TestClient, pool: Pool, tmp_path: Path
+) -> None:
+    """Issue 15 item 12: a spreadsheet shows text, not HTML; an unchanged import of the export
+    changes nothing, the comment's formatting included."""
+    rich = '<p><b>VIP</b> &amp; friend</p><p>call <a href="https://x.example">back</a></p>'
+    rich = clean_comment(rich)
+    await add(pool, email="rich@c.example", name="Rich", importance=1, valid=1, comment=rich)
+    exported = tmp_path / "rich.csv"
+    exported.write_bytes(await (await client.get("/export/customers.csv?type=all")).read())
+    rows = list(csv.reader(io.StringIO(exported.read_text(encoding="utf-8-sig"), newline="")))
+    assert rows[1][FIELDS.index("comment")] == "VIP & friend\ncall back"
+    result = await import_csv(pool, exported)
+    assert (result.updated, result.unchanged) == (0, 1)
+    after = await fetch_all(pool, "SELECT comment FROM customers")
+    assert after[0]["comment"] == rich

@@ -2,6 +2,8 @@
 Chinese, English or none, upserts by address, several addresses per cell, per-row rejections,
 the later of two rows winning, dry runs and the size limit."""
 
+import csv
+import io
 import json
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -297,3 +299,105 @@ async def test_a_server_refusing_local_files_gets_the_same_import(
     twice = "Email,Name\nt@twice.example,First\nT@twice.example,Second\n"
     result = await upload(client, twice.encode())
     assert result["duplicates"] == [{"row": 3, "email": "T@twice.example", "earlier_row": 2}]
+
+
+async def test_a_header_of_two_million_columns_is_refused_in_a_short_answer(
+    client: TestClient, pool: Pool
+) -> None:
+    """Issue 14 item 5, the attack's shape at a tenth of its size: the reply once listed
+    every column and held the loop while it was built."""
+    content = ("email" + ",a" * 2_000_000 + "\nx@wide.example" + ",a" * 10 + "\n").encode()
+    form = FormData()
+    form.add_field("csv_file", content, filename="wide.csv", content_type="text/csv")
+    response = await client.post("/api/import?dry_run=1", data=form)
+    body = await response.read()
+    assert response.status == 400, body[:300]
+    assert len(body) < 2000
+    error = json.loads(body)["error"]
+    assert error["code"] == "bad_csv" and "line 1" in error["message"]
+    assert "16,384 columns" in error["message"]
+    assert (await client.get("/healthz")).status == 200
+
+
+async def test_reports_are_bounded_and_every_rejected_row_is_downloadable(
+    client: TestClient, pool: Pool
+) -> None:
+    extra = [f"extra{n}" for n in range(1000)]
+    lines = [",".join(["Email", "Name", *extra])]
+    lines += [f"bad{n},n{n}," + ",".join(["c" * 300] + ["c"] * 2199) for n in range(300)]
+    lines.append("good@bounded.example,Good")
+    lines.append("wide@bounded.example" + ",x" * 20_000)
+    result = await upload(client, ("\n".join(lines) + "\n").encode())
+    assert (result["rows"], result["inserted"], result["rejected_total"]) == (302, 1, 301)
+    assert len(result["ignored_columns"]) == 100 and result["ignored_total"] == 1000
+    assert len(result["rejected"]) == 100
+    first = result["rejected"][0]
+    assert first["row"] == 2 and first["field"] == "email"
+    assert len(first["cells"]) == 100 and first["cells"][2] == "c" * 200 + "…"
+    assert len(json.dumps(result)) < 3_000_000
+    response = await client.get(result["rejected_csv"])
+    assert response.status == 200
+    assert response.headers["Content-Type"].startswith("text/csv")
+    text = (await response.read()).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert rows[0][:3] == ["Email", "Name", "extra0"] and rows[0][-1] == "Error"
+    assert len(rows) == 1 + 301
+    assert (
+        rows[1][:2] == ["bad0", "n0"] and rows[1][2] == "c" * 300 and len(rows[1]) == 2 + 2200 + 1
+    )
+    assert rows[1][-1].startswith("email: not a valid address")
+    assert rows[-1][-1] == ": line 303 has more than 16,384 columns; not read"
+    # The downloaded file imports again as it is: its error column is only ignored.
+    again = await upload(client, text.encode(), query="?dry_run=1")
+    assert again["rejected_total"] == 301 and again["ignored_total"] == 1001
+    missing = await client.get("/api/import/rejected?file=0123456789abcdef")
+    assert missing.status == 404
+    assert (await client.get("/api/import/rejected?file=../../etc")).status == 404
+
+
+@pytest.mark.parametrize(
+    ("content", "line"),
+    [
+        ("Email,Name\na@ok.example,A\nb@ok.example," + "x" * 140_000 + "\n", 3),
+        (
+            "Email,Name\n"
+            + "".join(f"q{n}@ok.example,N{n}\n" for n in range(3))
+            + 'open@ok.example,"never closed\n'
+            + "".join(f"r{n}@ok.example,N{n}\n" for n in range(9000)),
+            5,
+        ),
+    ],
+    ids=["long cell", "open quote"],
+)
+async def test_a_line_the_csv_reader_refuses_rejects_the_file_naming_the_line(
+    client: TestClient, pool: Pool, content: str, line: int
+) -> None:
+    error = (await upload(client, content.encode(), status=400))["error"]
+    assert error["code"] == "bad_csv" and error["field"] == "csv_file"
+    assert error["message"].startswith(f"line {line}: a cell longer than 131,072 characters")
+    assert await fetch_value(pool, "SELECT COUNT(*) FROM customers") == 0
+    form = FormData()
+    form.add_field("csv_file", content.encode(), filename="bad.csv")
+    response = await client.post("/api/import?progress=1", data=form)
+    last = json.loads((await response.text()).splitlines()[-1])
+    assert last["error"]["message"].startswith(f"line {line}: ")
+
+
+async def test_the_word_null_is_a_value_and_survives_export_then_import(
+    client: TestClient, pool: Pool
+) -> None:
+    await insert(
+        pool,
+        "INSERT INTO customers (email, name, company, phone) "
+        "VALUES ('null@word.example', 'NULL', 'NULL', '\\\\N')",
+    )
+    exported = await (await client.get("/export/customers.csv?type=all")).read()
+    await execute(pool, "DELETE FROM customers")
+    result = await upload(client, exported)
+    assert result["inserted"] == 1, result
+    row = await customer(pool, "null@word.example")
+    assert (row["name"], row["company"], row["phone"]) == ("NULL", "NULL", "\\N")
+    quoted = 'Email,Name,Company\nq@word.example,"NULL",NULL\n'
+    await upload(client, quoted.encode())
+    row = await customer(pool, "q@word.example")
+    assert (row["name"], row["company"]) == ("NULL", "NULL")

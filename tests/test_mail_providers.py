@@ -12,7 +12,7 @@ from mycrmd.jobs.fetch_mail import FetchMailJob
 from mycrmd.jobs.scheduler import Job, JobResult, Scheduler
 from mycrmd.model.jobs import RunStatus
 from mycrmd.store import config_table
-from mycrmd.store.pool import Pool, fetch_all
+from mycrmd.store.pool import Pool, fetch_all, fetch_value
 from tests.support import mail_samples as samples
 from tests.support.dovecot import Dovecot, MailUser
 from tests.support.mail_samples import ADMIN_NAME, ME
@@ -260,3 +260,24 @@ async def test_a_throttled_fetch_is_tried_again_after_a_pause(
     assert await subjects(provider.pool) == ["quote 1", "quote 2"]
     assert quirks.throttle_fetches == 0
     assert provider.log().count("throttled: FETCH failed") == 2
+
+
+@pytest.mark.parametrize("quirks", [Quirks(login_echo=True)], indirect=True)
+@pytest.mark.parametrize("password", ['quo"te-4711', "back\\slash-4711", 'b"o\\th-4711'])
+async def test_a_password_echoed_in_its_quoted_form_is_masked(
+    provider: Provider, pool: Pool, password: str
+) -> None:
+    """IMAP quotes the password on the wire (\\" and \\\\), and JSON escapes it alike: a
+    server echoing the command put those forms into the log and the job's summary (issue 14
+    item 6)."""
+    await config_table.put(pool, {"mail_password": password})
+    result = await provider.run()
+    assert result.status == "failed"
+    stored = await fetch_value(
+        pool, "SELECT summary FROM job_runs WHERE job = 'fetch' ORDER BY id DESC LIMIT 1"
+    )
+    assert "***" in str(stored)
+    escaped = password.replace("\\", "\\\\").replace('"', '\\"')
+    for text in (str(result.summary), provider.log(), str(stored)):
+        for form in (password, escaped, "-4711"):
+            assert form not in text, (form, text[-600:])

@@ -40,7 +40,9 @@ async def test_upload_shows_the_result_and_offers_the_rejected_rows(ui: UiPage, 
 
     await dialog.get_by_label("只检查，不导入").uncheck()
     await dialog.get_by_role("button", name="上传").click()
-    await expect(status).to_have_text("完成：共 4 行，新增 3，更新 0，拒绝 2（GB18030 (GBK)）")
+    await expect(status).to_have_text(
+        "完成：共 4 行，新增 3，更新 0，未变 0，拒绝 2（GB18030 (GBK)）"
+    )
     rejected = dialog.locator("#import-rejected tr")
     await expect(rejected).to_have_count(2)
     await expect(rejected.nth(0)).to_contain_text("4email邮箱地址无效: not-an-address")
@@ -62,7 +64,9 @@ async def test_upload_shows_the_result_and_offers_the_rejected_rows(ui: UiPage, 
         files=[{"name": "fixed.csv", "mimeType": "text/csv", "buffer": fixed.encode("utf-8-sig")}],
     )
     await dialog.get_by_role("button", name="上传").click()
-    await expect(status).to_have_text("完成：共 2 行，新增 2，更新 0，拒绝 0（UTF-8 (BOM)）")
+    await expect(status).to_have_text(
+        "完成：共 2 行，新增 2，更新 0，未变 0，拒绝 0（UTF-8 (BOM)）"
+    )
     await expect(dialog.locator("#import-notes")).to_have_text("忽略的列：错误原因")
     await dialog.get_by_role("button", name="取消").click()
     grid = page.locator("#customers-grid")

@@ -5,14 +5,18 @@ GB18030 (Excel on Chinese Windows); comma, semicolon or tab; quoted fields with 
 export's Chinese headers, English ones, or no header in the original column order. Files are
 read as a stream, so their size is limited by the disk, not by memory.
 
-Writing neutralises cells a spreadsheet would run as a formula (OWASP: a leading = + - @ tab or
-carriage return gets an apostrophe); a leading apostrophe is escaped the same way, so reading
-undoes exactly that and every value comes back as it was written.
+Writing neutralises what a spreadsheet would run as a formula (OWASP: a leading = @ tab or
+carriage return, or a + or - that starts an expression rather than a number such as the phone
++86 21 5555 0101, gets an apostrophe), in every part a `,` or `;` separates, as a spreadsheet
+in some locale splits a cell there; a leading apostrophe is escaped the same way, so reading
+undoes exactly that and every value comes back as it was written. A cell holding `,` `;` a
+tab, a line break or a quote is quoted, so no locale splits it.
 """
 
 import codecs
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,8 +33,16 @@ _HEADER_NAMES = {
     for field in (BY_NAME[name] for name in FIELDS)
     for header in (field.label.zh, field.csv_header or field.name, field.name, *field.csv_aliases)
 }
-_ESCAPED_FIRST = frozenset("=+-@\t\r'")  # formulas, and the escape itself
+_ESCAPED_FIRST = frozenset("=@\t\r'")  # formulas, and the escape itself
+_SIGNS = frozenset("+-")
+_NUMBER_AFTER_SIGN = re.compile(r"[\d\s.()]*")  # -2, +86 21 5555 0101: a value, no formula
+_PARTS = re.compile(r"([,;])")
+_QUOTED = re.compile(r'[,;\t\r\n"]')
 _SAMPLE = 64 * 1024
+# Excel's own limit: a line with more separators is refused before it is split into cells,
+# so one hostile line cannot make millions of them.
+MAX_COLUMNS = 16_384
+CELL_LIMIT = csv.field_size_limit()
 
 
 class CsvError(ValueError):
@@ -45,31 +57,50 @@ def neutralise(value: Any) -> str:
     if value is None:
         return ""
     text = value if isinstance(value, str) else str(value)
-    return "'" + text if text[:1] in _ESCAPED_FIRST else text
+    if "," in text or ";" in text:
+        return "".join(_guarded(part) for part in _PARTS.split(text))
+    return _guarded(text)
+
+
+def _guarded(part: str) -> str:
+    first = part[:1]
+    if first in _ESCAPED_FIRST or (first in _SIGNS and not _NUMBER_AFTER_SIGN.fullmatch(part, 1)):
+        return "'" + part
+    return part
 
 
 def unescape_cell(cell: str) -> str:
-    return cell[1:] if cell.startswith("'") else cell
+    """Undoes neutralise(): an apostrophe leading the cell or a part of it is dropped."""
+    if "'" not in cell:
+        return cell
+    return "".join(part[1:] if part[:1] == "'" else part for part in _PARTS.split(cell))
 
 
 def csv_lines(rows: list[list[str]]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
-    return buffer.getvalue()
+    """Rows as CSV lines, a cell quoted when any locale's spreadsheet would split it."""
+    return "".join(",".join(_quoted(cell) for cell in row) + "\r\n" for row in rows)
+
+
+def _quoted(cell: str) -> str:
+    return '"' + cell.replace('"', '""') + '"' if _QUOTED.search(cell) else cell
 
 
 # Reading -----------------------------------------------------------------------------------
 
 
+# A data row: its line, and its cells, or None when it has more than MAX_COLUMNS of them.
+Row = tuple[int, list[str] | None]
+
+
 @dataclass
 class CsvSource:
-    """An open CSV file: what was detected, and its data rows as (row number, cells)."""
+    """An open CSV file: what was detected, and its data rows."""
 
     encoding: str
     delimiter: str
     columns: dict[int, str]  # cell position -> field
     ignored: list[str] = field(default_factory=list)
-    rows: Iterator[tuple[int, list[str]]] = field(default_factory=lambda: iter(()))
+    rows: Iterator[Row] = field(default_factory=lambda: iter(()))
     header: list[str] = field(default_factory=list)
     stream: BinaryIO | None = None
 
@@ -118,7 +149,9 @@ def _delimiter(first_line: str) -> str:
 
 
 def open_csv(path: Path) -> CsvSource:
-    """Open a CSV file for reading row by row; CsvError when it has no email column."""
+    """Open a CSV file for reading row by row; CsvError when it has no email column or its
+    header is too wide. Reading its rows raises CsvError for a line the csv module cannot
+    read (a cell over CELL_LIMIT characters, as a quote left open makes)."""
     with path.open("rb") as raw:
         sample = raw.read(_SAMPLE)
     codec, name = detect_encoding(sample)
@@ -129,15 +162,19 @@ def open_csv(path: Path) -> CsvSource:
     except UnicodeDecodeError:
         text.close()
         raise CsvError(f"the file is not text in {name}") from None
-    delimiter = _delimiter(first)
-    text.seek(0)
-    reader = csv.reader(text, delimiter=delimiter)
-    rows = _numbered(reader, text)
-    try:
-        first_row = next(rows, (1, []))[1]
-    except UnicodeDecodeError:
+    delimiter = _delimiter(first[:_SAMPLE])
+    if first.count(delimiter) >= MAX_COLUMNS:
         text.close()
-        raise CsvError(f"the file is not text in {name}") from None
+        raise CsvError(f"line 1 has more than {MAX_COLUMNS:,} columns; nothing was imported")
+    del first
+    text.seek(0)
+    wide: set[int] = set()
+    reader = csv.reader(_lines(text, delimiter, wide), delimiter=delimiter)
+    rows = _numbered(reader, text, wide)
+    first_row = next(rows, (1, []))[1]
+    if first_row is None:
+        text.close()
+        raise CsvError(f"line 1 has more than {MAX_COLUMNS:,} columns; nothing was imported")
     columns, ignored = _map_header(first_row)
     source = CsvSource(name, delimiter, columns, ignored, rows, first_row, stream)
     if "email" not in columns.values():
@@ -156,18 +193,51 @@ def open_csv(path: Path) -> CsvSource:
     return source
 
 
-def _numbered(reader: Any, text: io.TextIOWrapper) -> Iterator[tuple[int, list[str]]]:
-    """Rows with their line in the file (a quoted field may span lines); closes the file."""
+def _lines(text: io.TextIOWrapper, delimiter: str, wide: set[int]) -> Iterator[str]:
+    """The file's lines for the csv reader, a line with too many separators (counted in C,
+    quoted or not) replaced by an empty one and its number noted in `wide`."""
+    for number, line in enumerate(text, 1):
+        if line.count(delimiter) >= MAX_COLUMNS:
+            wide.add(number)
+            yield "\n"
+        else:
+            yield line
+
+
+def _numbered(reader: Any, text: io.TextIOWrapper, wide: set[int]) -> Iterator[Row]:
+    """Rows with their (last) line in the file, a quoted field may span lines; closes the
+    file. A line the reader refuses ends the file: after a quote left open, nothing that
+    follows can be trusted."""
+    start = 1
     try:
-        for cells in reader:
-            yield reader.line_num, cells
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise CsvError(f"line {start}: {_reason(exc)}; nothing was imported") from None
+            except UnicodeDecodeError as exc:
+                raise CsvError(
+                    f"line {start}: not text in {exc.encoding}; nothing was imported"
+                ) from None
+            if wide:
+                wide.clear()  # the reader reads no further than the row it gives
+                yield reader.line_num, None
+            else:
+                yield reader.line_num, cells
+            start = reader.line_num + 1
     finally:
         text.close()
 
 
-def _chain_first(
-    first: tuple[int, list[str]], rest: Iterator[tuple[int, list[str]]]
-) -> Iterator[tuple[int, list[str]]]:
+def _reason(exc: csv.Error) -> str:
+    if "field limit" in str(exc):
+        return f"a cell longer than {CELL_LIMIT:,} characters (is a quote left open?)"
+    return str(exc)
+
+
+def _chain_first(first: tuple[int, list[str]], rest: Iterator[Row]) -> Iterator[Row]:
     yield first
     yield from rest
 

@@ -7,13 +7,15 @@ from collections.abc import AsyncIterator
 from datetime import date
 
 from mycrmd.customers.csv_format import HEADERS_EN, HEADERS_ZH, csv_lines, neutralise
-from mycrmd.model.customer import EXPORT_KINDS
+from mycrmd.model.customer import CSV_FIELDS, EXPORT_KINDS
+from mycrmd.safety.sanitize import comment_text
 from mycrmd.store import config_table, customer_export, followup
 from mycrmd.store.customer_list import ListQuery
 from mycrmd.store.pool import Pool
 
 KINDS = EXPORT_KINDS
 BOM = "\ufeff"
+_COMMENT = CSV_FIELDS.index("comment")  # rich text in the UI, plain text in a spreadsheet
 
 
 def file_name(kind: str, day: date) -> str:
@@ -35,4 +37,9 @@ async def export_csv(pool: Pool, kind: str, query: ListQuery | None = None) -> A
             if english:
                 # mass-mailing software greets by name: MyCRM wrote "Sir" where there was none
                 batch = [("Sir", *row[1:]) if not row[0] else row for row in batch]
+            batch = [(*row[:_COMMENT], _text(row[_COMMENT]), *row[_COMMENT + 1 :]) for row in batch]
             yield csv_lines([[neutralise(value) for value in row] for row in batch])
+
+
+def _text(comment: str | None) -> str | None:
+    return None if comment is None else comment_text(comment)

@@ -20,6 +20,7 @@ from typing import Any, Literal
 from mycrmd.config import Config
 from mycrmd.jobs.joblog import job_logger
 from mycrmd.model.jobs import RunStatus
+from mycrmd.safety import redact
 from mycrmd.store import job_runs
 from mycrmd.store.pool import DatabaseUnavailable, Pool, connection
 
@@ -208,6 +209,11 @@ class Scheduler:
             logger.error("run failed: %s", exc, exc_info=not isinstance(exc, DatabaseUnavailable))
             result = JobResult(RunStatus.FAILED, {"error": str(exc)})
         seconds = round(time.monotonic() - started, 2)
+        # A server's answer quoted in the summary may echo a secret; `mycrmd run` prints it.
+        result.summary = {
+            key: redact.redact(value) if isinstance(value, str) else value
+            for key, value in result.summary.items()
+        }
         result.summary.setdefault("seconds", seconds)
         logger.info("run %s in %.2f s: %s", result.status, seconds, _describe(result.summary))
         await self._finish(run_id, result, logger)

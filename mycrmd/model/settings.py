@@ -48,6 +48,7 @@ class Setting:
     high: int = 0
     choices: tuple[str, ...] = ()
     max_length: int = 255
+    min_length: int = 0  # of a text that is not empty
     secret: bool = False  # never shown, never logged
     editable: bool = True  # by people, through the settings API; else kept by the jobs
     edited_in: str = ""  # where the UI edits it: "parameters" (参数设置), "followup", "menu"
@@ -96,6 +97,13 @@ class Setting:
                 )
             )
         text = value.strip()
+        if 0 < len(text) < self.min_length:
+            raise Refused(
+                Text(
+                    f"至少需要 {self.min_length} 个字符",
+                    f"must be {self.min_length} characters or more",
+                )
+            )
         if self.kind is SettingKind.HOST and text and not _HOST.fullmatch(text):
             raise Refused(Text("不是有效的服务器地址", "is not a server name or address"))
         return text
@@ -157,6 +165,7 @@ SETTINGS: tuple[Setting, ...] = (
         _MAIL_CREDENTIAL,
         SettingKind.TEXT,
         Text("邮箱服务器密码", "IMAP password"),
+        min_length=4,  # what safety/redact.py can mask in logs without masking ordinary words
         secret=True,
         edited_in=_PARAMETERS,
     ),

@@ -15,10 +15,22 @@ _secrets: tuple[str, ...] = ()
 
 
 def remember(*values: str | None) -> None:
+    """Each secret, and the forms escaping gives it: an IMAP quoted string and JSON both
+    write `"` and `\\` after a backslash, so a password echoed by a server and then stored as
+    JSON (a job's summary) is escaped once or twice."""
     global _secrets
-    new = {value for value in values if value and len(value) >= _MIN_LENGTH} - set(_secrets)
+    new = {
+        form
+        for value in values
+        if value and len(value) >= _MIN_LENGTH
+        for form in (value, _escaped(value), _escaped(_escaped(value)))
+    } - set(_secrets)
     if new:
         _secrets = tuple(sorted({*_secrets, *new}, key=len, reverse=True))
+
+
+def _escaped(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def redact(text: str) -> str:

@@ -8,7 +8,7 @@ its Content-Security-Policy until the user asks for that message's images.
 """
 
 import re
-from html import escape
+from html import escape, unescape
 
 import nh3
 
@@ -210,3 +210,14 @@ def clean_comment(html: str) -> str:
 def text_to_html(text: str) -> str:
     """A plain-text body as HTML that keeps its line breaks."""
     return f'<div style="white-space: pre-wrap">{escape(text)}</div>'
+
+
+_LINE_ENDS = re.compile(r"<br\s*/?>|</(?:p|div|li|blockquote)>", re.IGNORECASE)
+
+
+def comment_text(html: str) -> str:
+    """A stored comment as the plain text a spreadsheet shows (a CSV export): markup
+    dropped, its line breaks kept; clean_comment() of it is what an import stores."""
+    if "<" not in html and "&" not in html:
+        return html
+    return unescape(nh3.clean(_LINE_ENDS.sub("\n", html), tags=set())).strip()

@@ -13,11 +13,17 @@ _SELECT = ", ".join(COLUMNS)
 
 
 class DuplicateEmail(Exception):
-    """Another customer already has this address."""
+    """Another customer already has this address; `existing` is that customer, or None when
+    it kept changing while we looked."""
 
-    def __init__(self, existing: Row) -> None:
-        super().__init__(existing["email"])
+    def __init__(self, email: str, existing: Row | None) -> None:
+        super().__init__(email)
+        self.email = email
         self.existing = existing
+
+
+# Writes retried when the row holding the address changed between the refusal and the look-up
+_ATTEMPTS = 3
 
 
 async def get(pool: Pool, customer_id: int) -> Row | None:
@@ -40,18 +46,20 @@ async def create(pool: Pool, values: Mapping[str, Any]) -> int:
     """A new customer from checked values (their names are columns); DuplicateEmail when
     the address is taken."""
     names = list(values)
-    try:
-        new_id = await insert(
-            pool,
-            f"INSERT INTO customers ({', '.join(names)}) "  # noqa: S608 (checked column names)
-            f"VALUES ({', '.join(['%s'] * len(names))})",
-            [values[name] for name in names],
-        )
-    except pymysql.err.IntegrityError as exc:
-        await _raise_duplicate(pool, exc, values.get("email"))
-        raise
-    totals.forget()
-    return new_id
+    for attempt in range(_ATTEMPTS):
+        try:
+            new_id = await insert(
+                pool,
+                f"INSERT INTO customers ({', '.join(names)}) "  # noqa: S608 (checked names)
+                f"VALUES ({', '.join(['%s'] * len(names))})",
+                [values[name] for name in names],
+            )
+        except pymysql.err.IntegrityError as exc:
+            await _raise_duplicate(pool, exc, values.get("email"), attempt)
+            continue
+        totals.forget()
+        return new_id
+    raise AssertionError("unreachable: the last attempt raises")
 
 
 async def update(pool: Pool, customer_id: int, values: Mapping[str, Any]) -> bool:
@@ -59,17 +67,19 @@ async def update(pool: Pool, customer_id: int, values: Mapping[str, Any]) -> boo
     if not values:
         return await get(pool, customer_id) is not None
     assignments = ", ".join(f"{name} = %s" for name in values)
-    try:
-        changed = await execute(
-            pool,
-            f"UPDATE customers SET {assignments} WHERE id = %s",  # noqa: S608 (checked names)
-            [*values.values(), customer_id],
-        )
-    except pymysql.err.IntegrityError as exc:
-        await _raise_duplicate(pool, exc, values.get("email"))
-        raise
-    totals.forget()
-    return bool(changed) or await get(pool, customer_id) is not None
+    for attempt in range(_ATTEMPTS):
+        try:
+            changed = await execute(
+                pool,
+                f"UPDATE customers SET {assignments} WHERE id = %s",  # noqa: S608 (checked)
+                [*values.values(), customer_id],
+            )
+        except pymysql.err.IntegrityError as exc:
+            await _raise_duplicate(pool, exc, values.get("email"), attempt)
+            continue
+        totals.forget()
+        return bool(changed) or await get(pool, customer_id) is not None
+    raise AssertionError("unreachable: the last attempt raises")
 
 
 async def delete(pool: Pool, customer_id: int) -> bool:
@@ -78,8 +88,14 @@ async def delete(pool: Pool, customer_id: int) -> bool:
     return bool(deleted)
 
 
-async def _raise_duplicate(pool: Pool, exc: pymysql.err.IntegrityError, email: object) -> None:
-    if exc.args and exc.args[0] == 1062 and isinstance(email, str):
-        existing = await by_email(pool, email)
-        if existing is not None:
-            raise DuplicateEmail(existing) from None
+async def _raise_duplicate(
+    pool: Pool, exc: pymysql.err.IntegrityError, email: object, attempt: int
+) -> None:
+    """DuplicateEmail when the address is taken; returns (to try again) when the holder has
+    let go of it since; re-raises anything else. The refusal and the look-up are two
+    statements, so another write may come between them in any order."""
+    if not (exc.args and exc.args[0] == 1062 and isinstance(email, str)):
+        raise exc
+    existing = await by_email(pool, email)
+    if existing is not None or attempt == _ATTEMPTS - 1:
+        raise DuplicateEmail(email, existing) from None

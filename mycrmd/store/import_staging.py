@@ -8,12 +8,14 @@ INSERT."""
 import asyncio
 import csv
 import tempfile
+from dataclasses import dataclass
 from typing import IO, Any
 
 import aiomysql
 import pymysql
 
 from mycrmd.model.customer import BY_NAME, CSV_FIELDS
+from mycrmd.safety.sanitize import clean_comment, comment_text
 from mycrmd.store.counts import totals
 from mycrmd.store.pool import Pool, Row, bulk_loading_connection
 
@@ -34,12 +36,15 @@ CREATE TEMPORARY TABLE import_batch (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci
 """
 _NAMES = ", ".join(STAGED_COLUMNS)
-# The batch file is CSV as Python's csv module writes it; an empty field is an empty cell.
+# The batch file is CSV as Python's csv module writes it: an empty field is an empty cell,
+# and every value is written after a `v`, so that no cell's text (`NULL`, `\\N`) is ever read
+# as NULL; the address (never empty, never such a word) is written as it is.
+_VALUE_MARK = "v"
 _LOAD_BATCH = f"""
 LOAD DATA LOCAL INFILE %s INTO TABLE import_batch CHARACTER SET utf8mb4
 FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '"' ESCAPED BY '' LINES TERMINATED BY '\\n'
 (email, row_no, {", ".join("@" + name for name in STAGED_COLUMNS)})
-SET {", ".join(f"{name} = NULLIF(@{name}, '')" for name in STAGED_COLUMNS)}
+SET {", ".join(f"{c} = IF(@{c} = '', NULL, SUBSTRING(@{c}, 2))" for c in STAGED_COLUMNS)}
 """
 # A later row of the file replaces an earlier one with the same address, remembering it.
 _REPLACE_EARLIER = f"""
@@ -73,6 +78,31 @@ SELECT t.email, {", ".join(_new_value(name) for name in STAGED_COLUMNS)}
 FROM import_rows t LEFT JOIN customers c ON c.email = t.email
 WHERE c.id IS NULL ORDER BY t.row_no
 """  # noqa: S608 (column names from STAGED_COLUMNS)
+# An existing customer the import leaves exactly as it is (byte for byte: a change of case
+# is a change).
+_SAME = " AND ".join(
+    f"BINARY COALESCE(t.{name}, c.{name}) <=> BINARY c.{name}" for name in STAGED_COLUMNS
+)
+_COUNTS = f"""
+SELECT COUNT(*), COUNT(c.id), COALESCE(SUM(c.id IS NOT NULL AND {_SAME}), 0),
+  COUNT(t.earlier_row)
+FROM import_rows t LEFT JOIN customers c ON c.email = t.email
+"""  # noqa: S608 (column names from STAGED_COLUMNS)
+
+
+@dataclass(frozen=True)
+class Counts:
+    staged: int  # addresses
+    existing: int  # of them, customers already
+    unchanged: int  # of those, customers the import leaves as they are
+    repeated: int  # addresses given in more than one row
+
+
+_RICH_COMMENTS = """
+SELECT t.email, c.comment, t.comment FROM import_rows t JOIN customers c ON c.email = t.email
+WHERE t.comment IS NOT NULL AND BINARY t.comment <> BINARY c.comment
+  AND (c.comment LIKE '%<%' OR c.comment LIKE '%&%')
+"""
 # Refusals of LOAD DATA LOCAL: MariaDB's "not allowed" (older, newer), MySQL's "disabled"
 # (server, client).
 _LOCAL_FILES_REFUSED = {1148, 4166, 3948, 2068}
@@ -131,16 +161,26 @@ class Import:
                 await cur.execute(_STAGE_BATCH)
                 await cur.execute("DELETE FROM import_batch")
 
-    async def counts(self) -> tuple[int, int]:
-        """(addresses staged, of which customers already have)."""
+    async def keep_rich_comments(self) -> None:
+        """A comment exported as plain text and imported back unchanged keeps its markup:
+        where the file's comment is what the stored one reads as, the stored one stays."""
         assert self.conn is not None
         async with self.conn.cursor() as cur:
-            await cur.execute(
-                "SELECT COUNT(*), COUNT(c.id) FROM import_rows t "
-                "LEFT JOIN customers c ON c.email = t.email"
-            )
-            staged, existing = await cur.fetchone()
-        return int(staged), int(existing)
+            await cur.execute(_RICH_COMMENTS)
+            kept = [
+                (stored, email)
+                for email, stored, imported in await cur.fetchall()
+                if clean_comment(comment_text(stored)) == imported
+            ]
+            if kept:
+                await cur.executemany("UPDATE import_rows SET comment = %s WHERE email = %s", kept)
+
+    async def counts(self) -> Counts:
+        assert self.conn is not None
+        async with self.conn.cursor() as cur:
+            await cur.execute(_COUNTS)
+            staged, existing, unchanged, repeated = await cur.fetchone()
+        return Counts(int(staged), int(existing), int(unchanged), int(repeated))
 
     async def replaced(self, limit: int) -> list[Row]:
         """Addresses given twice in the file: the later row won."""
@@ -166,6 +206,10 @@ class Import:
 
 
 def _write_batch(out: IO[str], rows: list[tuple[Any, ...]]) -> None:
-    """Runs in a thread. None is written as an empty field, which the load reads as NULL."""
-    csv.writer(out, lineterminator="\n").writerows(rows)
+    """Runs in a thread. None (or "") is written as an empty field, which the load reads as NULL;
+    any other value after _VALUE_MARK."""
+    csv.writer(out, lineterminator="\n").writerows(
+        (email, row_no, *("" if value in (None, "") else f"{_VALUE_MARK}{value}" for value in rest))
+        for email, row_no, *rest in rows
+    )
     out.flush()

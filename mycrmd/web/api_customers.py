@@ -135,6 +135,11 @@ def _missing() -> ApiError:
 
 def _duplicate(exc: DuplicateEmail) -> ApiError:
     other = exc.existing
+    if other is None:
+        message = Text(
+            f"邮箱 {exc.email} 已属于另一客户", f"{exc.email} belongs to another customer"
+        )
+        return ApiError(409, "duplicate_email", message, field="email")
     who = f"#{other['id']} {other['name'] or ''}".strip()
     message = Text(
         f"邮箱 {other['email']} 已属于客户 {who}",

@@ -160,14 +160,16 @@ TEXTS: dict[str, tuple[str, str]] = {
     "import.uploading": ("上传中… {percent}%", "Uploading… {percent}%"),
     "import.processing": ("处理中… 已读 {rows} 行", "Processing… {rows} rows read"),
     "import.done": (
-        "完成：共 {rows} 行，新增 {inserted}，更新 {updated}，拒绝 {rejected}（{encoding}）",
-        "Done: {rows} rows, {inserted} new, {updated} updated, {rejected} rejected ({encoding})",
+        "完成：共 {rows} 行，新增 {inserted}，更新 {updated}，未变 {unchanged}，"
+        "拒绝 {rejected}（{encoding}）",
+        "Done: {rows} rows, {inserted} new, {updated} updated, {unchanged} unchanged, "
+        "{rejected} rejected ({encoding})",
     ),
     "import.checked": (
         "检查完成，未写入：共 {rows} 行，将新增 {inserted}，"
-        "更新 {updated}，拒绝 {rejected}（{encoding}）",
+        "更新 {updated}，未变 {unchanged}，拒绝 {rejected}（{encoding}）",
         "Checked, nothing written: {rows} rows, {inserted} would be new, {updated} updated, "
-        "{rejected} rejected ({encoding})",
+        "{unchanged} unchanged, {rejected} rejected ({encoding})",
     ),
     "import.ignored": ("忽略的列：{columns}", "Columns ignored: {columns}"),
     "import.duplicates": (

@@ -9,7 +9,6 @@ const bar = document.getElementById("import-progress");
 const status = document.getElementById("import-status");
 const report = document.getElementById("import-report");
 const startButton = document.getElementById("import-start");
-let rejectedLink = null;
 
 export function wireImport(onImported) {
   document.addEventListener("mycrm:upload", () => {
@@ -102,36 +101,26 @@ function show(result, dryRun) {
     rows: result.rows,
     inserted: result.inserted,
     updated: result.updated,
+    unchanged: result.unchanged,
     rejected: result.rejected_total,
     encoding: result.encoding,
   });
   const notes = [];
-  if (result.ignored_columns.length) notes.push(t("import.ignored", { columns: result.ignored_columns.join(", ") }));
-  if (result.duplicates.length) notes.push(t("import.duplicates", { count: result.duplicates.length }));
+  if (result.ignored_total) {
+    const more = result.ignored_total - result.ignored_columns.length;
+    notes.push(t("import.ignored", { columns: result.ignored_columns.join(", ") + (more ? ` … (+${more})` : "") }));
+  }
+  if (result.duplicates_total) notes.push(t("import.duplicates", { count: result.duplicates_total }));
   document.getElementById("import-notes").textContent = notes.join(" · ");
   const body = document.getElementById("import-rejected");
   body.replaceChildren();
-  for (const rejected of result.rejected.slice(0, 200)) {
+  for (const rejected of result.rejected) {
     const row = body.insertRow();
     for (const text of [rejected.row, rejected.field, rejected.message]) row.insertCell().textContent = text;
   }
+  // Every rejected row, with its reason, as the server wrote it (the result lists the first).
   const link = document.getElementById("import-rejected-csv");
-  if (rejectedLink) URL.revokeObjectURL(rejectedLink);
-  rejectedLink = null;
-  link.hidden = result.rejected.length === 0;
-  if (result.rejected.length) {
-    const lines = [[...result.header, t("import.error_column")]];
-    for (const rejected of result.rejected) lines.push([...rejected.cells, `${rejected.field}: ${rejected.message}`]);
-    const text = "\ufeff" + lines.map((cells) => cells.map(csvCell).join(",")).join("\r\n") + "\r\n";
-    rejectedLink = URL.createObjectURL(new Blob([text], { type: "text/csv;charset=utf-8" }));
-    link.href = rejectedLink;
-  }
-  report.hidden = notes.length === 0 && result.rejected.length === 0;
-}
-
-// As the server writes cells: formulas neutralised, quotes where needed.
-function csvCell(value) {
-  let text = String(value ?? "");
-  if (/^[=+\-@\t\r']/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+  link.hidden = !result.rejected_csv;
+  if (result.rejected_csv) link.href = result.rejected_csv;
+  report.hidden = notes.length === 0 && result.rejected_total === 0;
 }

@@ -1,4 +1,4 @@
-"""Attack: the web half of issue 14's figures, against a real daemon on 127.0.0.1.
+"""Attack: issue 14's figures, against real daemons on 127.0.0.1.
 
     python3 -m tests.bench.attack [--burst 300] [--half-open 2000]
 
@@ -9,9 +9,11 @@ systemd/mycrmd.service (LimitNOFILE=), then prints:
    then a burst of --burst concurrent wrong guesses (target: at most 5 verified);
 2. /healthz latency p50/p95/max idle (the anchor) and with --half-open connections that
    each sent half a request head (target: max at most 1 s), and the count of
-   "socket.accept() out of system resource" lines in the daemon's log.
+   "socket.accept() out of system resource" lines in the daemon's log;
+3. the import attack of tests/bench/attack_import.py, on a daemon of its own: peak RSS for
+   the 45 MB wide-header upload and RSS 60 s after.
 
-Bounded: one burst, 50 health checks per phase, a few tens of seconds. Asserts nothing.
+Bounded: one burst, 50 health checks per phase, two uploads, about two minutes. Asserts nothing.
 """
 
 import argparse
@@ -25,6 +27,7 @@ from pathlib import Path
 import aiohttp
 
 from mycrmd.safety import passwords
+from tests.bench import attack_import
 from tests.support.daemon_process import Daemon, DaemonFactory, free_port
 from tests.support.traffic import percentile
 
@@ -118,6 +121,7 @@ async def main(burst: int, half_open: int) -> None:
             print(f"'socket.accept() out of system resource' lines in the log: {flood}")
         finally:
             await factory.stop_all()
+    await attack_import.main()
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ class Quirks:
     capabilities_drop: tuple[str, ...] = ()
     require_id: bool = False  # NetEase: SELECT/EXAMINE refused before ID
     login_refusal: str = ""  # LOGIN answered NO with this text
+    login_echo: bool = False  # LOGIN answered NO quoting its arguments, as they were sent
     xoauth2_token: str = ""  # AUTHENTICATE XOAUTH2 accepted with this bearer token
     special_use: dict[str, str] = field(default_factory=dict)  # wire name → flag to add
     throttle_fetches: int = 0  # this many UID FETCHes answered NO [UNAVAILABLE]
@@ -117,6 +118,8 @@ class ProviderProxy:
             quirks.logins += 1
             if quirks.login_refusal:
                 return tag + b" NO " + quirks.login_refusal.encode() + b"\r\n"
+            if quirks.login_echo:
+                return tag + b" NO LOGIN " + args + b" refused\r\n"
         if verb == b"AUTHENTICATE":
             mechanism, _, initial = args.partition(b" ")
             sent = base64.b64decode(initial or b"=").decode("utf-8", "replace")
