@@ -89,8 +89,7 @@ def to_record(mail: ParsedMail, mailbox: MailboxConfig) -> NewMessage:
     reason = ""
     if mail.bounce is not None:
         addresses += mail.bounce.addresses
-        if mail.bounce.address_is_dead:
-            dead, reason = mail.bounce.addresses, mail.bounce.reason
+        dead, reason = mail.bounce.dead_addresses, mail.bounce.reason
     unique = {address.lower(): address for address in addresses if address}
     return NewMessage(
         dedupe_key=mail.dedupe_key,
