@@ -293,9 +293,13 @@ def _delivery_report(msg: Message, ours: set[str]) -> Bounce | None:
             action = str(block.get("Action") or "").strip().lower()
             if action in ("delivered", "relayed", "expanded"):
                 continue
-            status = (str(block.get("Status") or "").strip().split() or [""])[0]
+            status_line = str(block.get("Status") or "").strip()
+            status = (status_line.split() or [""])[0]
             diagnostic = decode_header_value(str(block.get("Diagnostic-Code") or ""))
-            diagnostic = diagnostic.split(";", 1)[-1].strip()
+            # Some MTAs explain the status in a comment: "5.0.0 (recipient reached disk quota)".
+            diagnostic = " ".join(
+                (diagnostic.split(";", 1)[-1].strip(), status_line[len(status) :])
+            )
             failures.append(_judge(address, diagnostic, status, delayed=action == "delayed"))
         return Bounce(tuple(failures))
     return None
@@ -331,9 +335,9 @@ def _reason(status: str, text: str) -> Reason:
     by_code = _SUBJECT_DETAIL.get(f"{code[2]}.{code[3]}") if code else None
     if status.startswith("4") and by_code == Reason.POLICY:
         by_code = None
-    if status.startswith("4") and by_words in (None, Reason.POLICY, Reason.NETWORK):
-        if _TEMPORARY.search(text):
-            return Reason.TEMPORARY
+    soft_words = by_words in (None, Reason.POLICY, Reason.NETWORK)
+    if status.startswith("4") and soft_words and _TEMPORARY.search(text):
+        return Reason.TEMPORARY
     if by_code is None and code is None and by_words is None:
         by_code = _SMTP_MEANINGS.get(status)
     if by_code is not None:
@@ -353,7 +357,10 @@ def _notice_text(msg: Message) -> str:
     """The notice's own words: its text parts, up to where the original message is quoted."""
     texts = []
     for part in body_parts(msg):
-        if part.get_content_maintype() != "text" or part.get_content_type() == "text/rfc822-headers":
+        if (
+            part.get_content_maintype() != "text"
+            or part.get_content_type() == "text/rfc822-headers"
+        ):
             continue
         text = part_text(part)
         if part.get_content_type() == "text/html":
@@ -379,7 +386,7 @@ def _notice_recipients(notice: str, bystanders: set[str]) -> list[str]:
     """The recipients the notice's own lines name; else, when those lines are missing, the
     addresses of the notice's words that are neither ours, role addresses, nor quoted."""
     found = [
-        address.strip(".,;:'\"()[]")
+        _PREFIX.sub("", address.strip(".,;:'\"()[]"))
         for match in _RECIPIENT_LINES.finditer(notice)
         for address in match.groupdict().values()
         if address
@@ -388,9 +395,11 @@ def _notice_recipients(notice: str, bystanders: set[str]) -> list[str]:
         found = [
             address
             for line in notice.splitlines()
-            if not re.match(r"\s*(from|sender|reply-to|cc|bcc|list-\w+|发件人|抄送)\s*[:：]", line, re.I)
+            if not _QUOTING_LINE.match(line)
             for address in _ADDRESS.findall(line)
+            if not re.search(rf"\bfrom\s+<?{re.escape(address)}", line, re.IGNORECASE)
         ]
+        found = [_PREFIX.sub("", address) for address in found]
     return list(
         dict.fromkeys(
             address
@@ -400,6 +409,13 @@ def _notice_recipients(notice: str, bystanders: set[str]) -> list[str]:
             and address.split("@")[0].lower() not in _ROLE_LOCALS
         )
     )
+
+
+# Lines of a notice that quote the original's header (Exchange's summary among them).
+_QUOTING_LINE = re.compile(
+    r"\s*(from|to|sender|reply-to|cc|bcc|list-[\w-]+|发件人|收件人列表|抄送)\s*[:：]", re.IGNORECASE
+)
+_PREFIX = re.compile(r"^(smtp|rfc822|mailto)[=:;]\s*", re.IGNORECASE)
 
 
 def _near(notice: str, address: str) -> str:

@@ -15,8 +15,8 @@ import argparse
 import ast
 import email
 import json
-from datetime import UTC, datetime
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 from flufl.bounce import scan_message
