@@ -21,6 +21,7 @@ from mycrmd.jobs.precheck import make_resolver, why_undeliverable
 from mycrmd.jobs.scheduler import JobContext, JobResult
 from mycrmd.jobs.verify_api import RateLimited, Reply, UnreadableReply, ask
 from mycrmd.model.customer import Validity
+from mycrmd.model.history import Source
 from mycrmd.model.jobs import RunStatus
 from mycrmd.store import config_table, verification
 from mycrmd.store.pool import Row
@@ -136,7 +137,12 @@ class VerifyJob:
         reason = await why_undeliverable(address, resolver)
         if reason:
             await verification.record_check(
-                ctx.pool, customer["id"], Validity.INVALID, reason, self.clock.now()
+                ctx.pool,
+                customer["id"],
+                Validity.INVALID,
+                reason,
+                self.clock.now(),
+                Source.PRECHECK,
             )
             tally.counts["precheck_invalid"] += 1
             ctx.log.info("address=%s outcome=invalid precheck=%r", address, reason)

@@ -9,7 +9,7 @@ import aiomysql
 
 from mycrmd.model.message import MessageType
 from mycrmd.store.pool import Pool, Row, execute, fetch_all, fetch_one, fetch_value, transaction
-from mycrmd.store.validity import mark_bounced
+from mycrmd.store.validity import mark_bounced, mark_received
 
 _RETENTION_BATCH = 1000
 
@@ -31,6 +31,7 @@ class NewMessage:
     addresses: tuple[str, ...]
     dead_addresses: tuple[str, ...] = ()  # permanently bounced: those customers become invalid
     bounce_reason: str = ""
+    proves: str = ""  # a real mail from this address: it works (store/validity.py)
 
 
 @dataclass(frozen=True)
@@ -81,9 +82,13 @@ async def save_batch(
                 "INSERT INTO msg_addrs (msg_id, address) VALUES (%s, %s)", addresses
             )
         invalidated = 0
-        for message in fresh.values():
+        for key, message in sorted(fresh.items(), key=lambda item: item[1].date):
             for address in message.dead_addresses:
-                invalidated += await mark_bounced(cur, address, message.bounce_reason, message.date)
+                invalidated += await mark_bounced(
+                    cur, address, message.bounce_reason, message.date, ids[key]
+                )
+            if message.proves:
+                await mark_received(cur, message.proves, message.date, ids[key])
         await _save_state(cur, account, folder, state)
     return SaveResult(len(fresh), len(batch) - len(fresh), invalidated)
 

@@ -3,9 +3,11 @@
 from datetime import datetime
 
 from mycrmd.model.customer import BY_NAME, Validity
+from mycrmd.model.history import Source
 from mycrmd.store.counts import totals
 from mycrmd.store.customer_list import not_invalid
-from mycrmd.store.pool import Pool, Row, execute, fetch_all
+from mycrmd.store.history import record
+from mycrmd.store.pool import Pool, Row, fetch_all, transaction
 
 _LOG_LENGTH = BY_NAME["last_checked_log"].length or 0
 
@@ -22,13 +24,25 @@ async def verify_candidates(pool: Pool, limit: int) -> list[Row]:
 
 
 async def record_check(
-    pool: Pool, customer_id: int, valid: Validity | None, log: str, when: datetime
+    pool: Pool,
+    customer_id: int,
+    valid: Validity | None,
+    log: str,
+    when: datetime,
+    source: Source = Source.VERIFY,
 ) -> None:
-    """What a check found; valid None leaves validity as it was."""
-    await execute(
-        pool,
-        "UPDATE customers SET last_checked_date = %s, last_checked_log = %s, "
-        "valid = COALESCE(%s, valid) WHERE id = %s",
-        (when, log[:_LOG_LENGTH], None if valid is None else int(valid), customer_id),
-    )
+    """What a check found; valid None leaves validity as it was. A change is written to the
+    history with its source (the verify API or the DNS pre-check)."""
+    async with transaction(pool) as cur:
+        await cur.execute("SELECT valid FROM customers WHERE id = %s FOR UPDATE", (customer_id,))
+        before = await cur.fetchone()
+        await cur.execute(
+            "UPDATE customers SET last_checked_date = %s, last_checked_log = %s, "
+            "valid = COALESCE(%s, valid) WHERE id = %s",
+            (when, log[:_LOG_LENGTH], None if valid is None else int(valid), customer_id),
+        )
+        if before is not None and valid is not None and before["valid"] != int(valid):
+            await record(
+                cur, customer_id, "valid", before["valid"], int(valid), source, log, None, when
+            )
     totals.forget()
