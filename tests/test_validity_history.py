@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from aiohttp.test_utils import TestClient
 
 from mycrmd.model.message import MessageType
-from mycrmd.store import customers
+from mycrmd.store import customers, verification
 from mycrmd.store.messages import FolderState, NewMessage, save_batch
 from mycrmd.store.pool import Pool, fetch_all, fetch_value, insert
 from tests.support.api import get_json
@@ -102,3 +102,19 @@ async def test_the_history_endpoint_lists_changes_newest_first(
     }
     assert data["rows"][1]["reason"] == "bounce 5.1.1 user_unknown"
     await get_json(client, "/api/customers/999999/history", status=404)
+
+
+async def test_verify_candidates_skip_what_the_mailbox_settled(pool: Pool) -> None:
+    proved = await new_customer(pool, "proved@buyer.example", 2)
+    await store(pool, mail("hello", 10, proves="proved@buyer.example"))
+    bounced = await new_customer(pool, "bounced@buyer.example", 1)
+    await store(pool, mail("bounce", 2, dead="bounced@buyer.example"))
+    checked = await new_customer(pool, "checked@buyer.example", 2)
+    await verification.record_check(pool, checked, None, "checked", NOW - timedelta(days=9))
+    valid_new = await new_customer(pool, "valid@buyer.example", 1)
+    unconfirmed = await new_customer(pool, "unconfirmed@buyer.example", 2)
+    old_proof = await new_customer(pool, "oldproof@buyer.example", 2)
+    await store(pool, mail("long ago", 200, proves="oldproof@buyer.example"))
+    found = [row["id"] for row in await verification.verify_candidates(pool, 10)]
+    assert proved not in found and bounced not in found
+    assert found == [unconfirmed, valid_new, old_proof, checked]

@@ -1,6 +1,6 @@
 """The verify job's queries: which addresses to check next, and what a check found."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from mycrmd.model.customer import BY_NAME, Validity
 from mycrmd.model.history import Source
@@ -12,14 +12,28 @@ from mycrmd.store.pool import Pool, Row, fetch_all, transaction
 _LOG_LENGTH = BY_NAME["last_checked_log"].length or 0
 
 
+# A received mail this recent settles an address: no credit is spent on it.
+SETTLED_BY_MAIL = timedelta(days=180)
+
+
 async def verify_candidates(pool: Pool, limit: int) -> list[Row]:
-    """Addresses not known to be invalid, never-checked first (NULL sorts first), then least
-    recently checked (R-JOB1)."""
+    """Addresses nothing settles yet (R-JOB1): not known to be invalid (a hard bounce makes
+    them so), not proved by a real mail within SETTLED_BY_MAIL; unconfirmed never-checked
+    first, then never-checked, then least recently checked."""
     return await fetch_all(
         pool,
-        f"SELECT id, email FROM customers WHERE {not_invalid()} "  # noqa: S608 (fixed text)
-        "ORDER BY last_checked_date, id LIMIT %s",
-        (limit,),
+        f"SELECT c.id, c.email FROM customers c WHERE {not_invalid()} "  # noqa: S608 (fixed text)
+        "AND NOT EXISTS (SELECT 1 FROM validity_history h WHERE h.customer_id = c.id "
+        "AND h.field = 'valid' AND h.source = %s AND h.new = %s AND h.at > %s) "
+        "ORDER BY (c.last_checked_date IS NULL AND c.valid = %s) DESC, "
+        "c.last_checked_date, c.id LIMIT %s",
+        (
+            Source.MAIL.value,
+            str(int(Validity.VALID)),
+            datetime.now() - SETTLED_BY_MAIL,
+            int(Validity.UNCONFIRMED),
+            limit,
+        ),
     )
 
 
