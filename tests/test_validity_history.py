@@ -3,14 +3,16 @@ MariaDB: a dead-address bounce invalidates, a real received mail restores, a per
 edit wins, and GET /api/customers/{id}/history tells it all, newest first."""
 
 import hashlib
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from aiohttp.test_utils import TestClient
 
+from mycrmd.jobs.rejudge import rejudge_bounces
 from mycrmd.model.message import MessageType
 from mycrmd.store import customers, verification
 from mycrmd.store.messages import FolderState, NewMessage, save_batch
-from mycrmd.store.pool import Pool, fetch_all, fetch_value, insert
+from mycrmd.store.pool import Pool, execute, fetch_all, fetch_value, insert
 from tests.support.api import get_json
 
 NOW = datetime.now().replace(microsecond=0)
@@ -118,3 +120,37 @@ async def test_verify_candidates_skip_what_the_mailbox_settled(pool: Pool) -> No
     found = [row["id"] for row in await verification.verify_candidates(pool, 10)]
     assert proved not in found and bounced not in found
     assert found == [unconfirmed, valid_new, old_proof, checked]
+
+
+def notice(key: str, address: str, diagnostic: str) -> NewMessage:
+    """A stored system notice as the fetch job keeps it: its text as HTML."""
+    text = (
+        "<p>This message was created automatically by mail delivery software.</p>"
+        f"<p>The following address(es) failed:</p><p>&lt;{address}&gt;:<br>{diagnostic}</p>"
+    )
+    return replace(mail(key, 4, dead=address), content=text, dead_addresses=())
+
+
+async def test_rejudging_restores_what_the_old_rules_invalidated_wrongly(pool: Pool) -> None:
+    full = await new_customer(pool, "full@buyer.example", 0)
+    gone = await new_customer(pool, "gone@buyer.example", 0)
+    for who in (full, gone):
+        await execute(
+            pool,
+            "UPDATE customers SET last_checked_log = 'bounce 5.0.0 undeliverable' WHERE id = %s",
+            (who,),
+        )
+    await store(
+        pool,
+        notice("n1", "full@buyer.example", "550 5.0.0 mailbox full, permanent error"),
+        notice("n2", "gone@buyer.example", "550 5.1.1 user unknown"),
+    )
+    planned = await rejudge_bounces(pool, dry_run=True)
+    assert [change.email for change in planned] == ["full@buyer.example"]
+    assert await valid_of(pool, full) == 0
+    done = await rejudge_bounces(pool, dry_run=False)
+    assert [change.customer_id for change in done] == [full]
+    assert "mailbox_full" in done[0].now
+    assert await valid_of(pool, full) == 2
+    assert await valid_of(pool, gone) == 0
+    assert await rejudge_bounces(pool, dry_run=False) == []

@@ -10,7 +10,10 @@ import aiomysql
 
 from mycrmd.model.customer import BY_NAME, Validity
 from mycrmd.model.history import PERSONAL, Source
+from mycrmd.model.message import MessageType
+from mycrmd.store.counts import totals
 from mycrmd.store.history import record
+from mycrmd.store.pool import Pool, Row, fetch_all, transaction
 
 _LOG_LENGTH = BY_NAME["last_checked_log"].length or 0
 _PERSONAL = tuple(source.value for source in PERSONAL)
@@ -110,3 +113,55 @@ async def _bounced_before(cur: aiomysql.DictCursor, customer_id: int, when: date
     if row is None:
         return False
     return bool(row["source"] == Source.BOUNCE.value and row["at"] < when)
+
+
+async def bounce_invalidated(pool: Pool) -> list[Row]:
+    """Invalid customers whose invalidity a bounce caused: by the history, or (before the
+    history existed) by the last_checked_log the old rules wrote."""
+    return await fetch_all(
+        pool,
+        "SELECT c.id, c.email, c.last_checked_log FROM customers c WHERE c.valid = %s AND ("
+        "c.last_checked_log LIKE 'bounce%%' OR (SELECT h.source FROM validity_history h "
+        "WHERE h.customer_id = c.id AND h.field = 'valid' ORDER BY h.at DESC, h.id DESC "
+        "LIMIT 1) = %s) ORDER BY c.id",
+        (int(Validity.INVALID), Source.BOUNCE.value),
+    )
+
+
+async def bounces_for(pool: Pool, address: str) -> list[Row]:
+    """The stored system notices that name this address, newest first."""
+    return await fetch_all(
+        pool,
+        "SELECT m.id, m.date, m.sender, m.subject, m.content FROM messages m "
+        "JOIN msg_addrs a ON a.msg_id = m.id WHERE a.address = %s AND m.type = %s "
+        "ORDER BY m.date DESC, m.id DESC",
+        (address, MessageType.SYSTEM.value),
+    )
+
+
+async def restore(pool: Pool, customer_id: int, reason: str, message_id: int | None) -> None:
+    """Undo a bounce's invalidation the new rules do not uphold: back to the value the
+    history says it had, else unconfirmed (nothing else is known)."""
+    async with transaction(pool) as cur:
+        await cur.execute(
+            "SELECT old FROM validity_history WHERE customer_id = %s AND field = 'valid' "
+            "AND source = %s ORDER BY at DESC, id DESC LIMIT 1",
+            (customer_id, Source.BOUNCE.value),
+        )
+        row = await cur.fetchone()
+        before = int(row["old"]) if row and row["old"] is not None else int(Validity.UNCONFIRMED)
+        await cur.execute(
+            "UPDATE customers SET valid = %s, last_checked_log = %s WHERE id = %s",
+            (before, reason[:_LOG_LENGTH], customer_id),
+        )
+        await record(
+            cur,
+            customer_id,
+            "valid",
+            int(Validity.INVALID),
+            before,
+            Source.BOUNCE,
+            reason,
+            message_id,
+        )
+    totals.forget()
