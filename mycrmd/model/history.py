@@ -3,6 +3,8 @@ history table records."""
 
 from enum import StrEnum
 
+from mycrmd.model.words import Text
+
 
 class Source(StrEnum):
     BOUNCE = "bounce"  # a bounce notice in the mailbox
@@ -15,3 +17,12 @@ class Source(StrEnum):
 
 # Sources a person stands behind: they win over older automatic evidence.
 PERSONAL = frozenset({Source.USER, Source.IMPORT})
+
+SOURCE_LABELS = {
+    Source.BOUNCE: Text("退信", "Bounce"),
+    Source.MAIL: Text("收到邮件", "Mail received"),
+    Source.VERIFY: Text("验证", "Verification"),
+    Source.PRECHECK: Text("预检", "Pre-check"),
+    Source.USER: Text("手工修改", "Edited"),
+    Source.IMPORT: Text("导入", "Import"),
+}
