@@ -297,3 +297,17 @@ async def test_a_server_refusing_local_files_gets_the_same_import(
     twice = "Email,Name\nt@twice.example,First\nT@twice.example,Second\n"
     result = await upload(client, twice.encode())
     assert result["duplicates"] == [{"row": 3, "email": "T@twice.example", "earlier_row": 2}]
+
+
+async def test_a_validity_the_import_changes_is_in_the_history(
+    client: TestClient, pool: Pool
+) -> None:
+    await insert(pool, "INSERT INTO customers (email, valid) VALUES ('h@buyer.example', 1)")
+    await insert(pool, "INSERT INTO customers (email, valid) VALUES ('same@buyer.example', 0)")
+    await upload(client, b"Email,Valid\nh@buyer.example,0\nsame@buyer.example,0\n")
+    rows = await fetch_all(
+        pool,
+        "SELECT c.email, h.old, h.new, h.source FROM validity_history h "
+        "JOIN customers c ON c.id = h.customer_id",
+    )
+    assert rows == [{"email": "h@buyer.example", "old": "1", "new": "0", "source": "import"}]
