@@ -534,3 +534,39 @@ async def test_dovecot_stopped_mid_run_fails_the_run_and_the_next_run_completes(
         assert await fetch_value(pool, "SELECT COUNT(DISTINCT dedupe_key) FROM messages") == 450
     finally:
         await own.stop()
+
+
+async def test_a_real_mail_makes_an_unconfirmed_customer_valid_and_a_list_mail_does_not(
+    pool: Pool, mail_config: Config, dovecot: Dovecot, mail_user: MailUser
+) -> None:
+    await insert(pool, "INSERT INTO customers (email, valid) VALUES ('real@buyer.example', 2)")
+    await insert(pool, "INSERT INTO customers (email, valid) VALUES ('list@buyer.example', 2)")
+    await dovecot.append(
+        mail_user,
+        "INBOX",
+        samples.plain(
+            message_id="real-1@buyer", sender="real@buyer.example", to=ME, subject="询价"
+        ),
+    )
+    await dovecot.append(
+        mail_user,
+        "INBOX",
+        samples.plain(
+            message_id="list-1@buyer",
+            sender="list@buyer.example",
+            to=ME,
+            subject="[news] 新品",
+            extra="List-Id: <news.buyer.example>",
+        ),
+    )
+    await run_fetch(pool, mail_config)
+    assert (await customer(pool, "real@buyer.example"))["valid"] == 1
+    assert (await customer(pool, "list@buyer.example"))["valid"] == 2
+    (change,) = await fetch_all(pool, "SELECT source, message_id FROM validity_history")
+    assert change["source"] == "mail"
+    assert (
+        await fetch_value(
+            pool, "SELECT subject FROM messages WHERE id = %s", (change["message_id"],)
+        )
+        == "询价"
+    )
