@@ -119,6 +119,8 @@ _WORDS: tuple[tuple[Reason, re.Pattern[str]], ...] = tuple(
             r"|no mailbox|couldn't be found|could not be found|address not found|recipnotfound"
             r"|recipientnotfound|account does not exist|e-?mail account does not exist"
             r"|access denied\. AS\(201806281\)|bad destination mailbox"
+            r"|(user|recipient|recipient name|address) (is )?not (known|recognized)"
+            r"|invalid final delivery userid|does not have a final e-?mail delivery point"
             r"|用户不存在|收件人不存在|邮箱不存在|帐号不存在|账号不存在|账户不存在|地址不存在"
             r"|无此用户|查无此|收件人地址(错误|有误|无效)|无效的收件人",
         ),
