@@ -8,10 +8,13 @@ from datetime import datetime, timedelta
 
 from aiohttp.test_utils import TestClient
 
+from mycrmd.config import Config
+from mycrmd.daemon import open_store
 from mycrmd.jobs.rejudge import rejudge_bounces
 from mycrmd.model.message import MessageType
 from mycrmd.store import customers, verification
 from mycrmd.store.messages import FolderState, NewMessage, save_batch
+from mycrmd.store.migrate import LATEST
 from mycrmd.store.pool import Pool, execute, fetch_all, fetch_value, insert
 from tests.support.api import get_json
 
@@ -154,3 +157,18 @@ async def test_rejudging_restores_what_the_old_rules_invalidated_wrongly(pool: P
     assert await valid_of(pool, full) == 2
     assert await valid_of(pool, gone) == 0
     assert await rejudge_bounces(pool, dry_run=False) == []
+
+
+async def test_the_upgrade_to_the_history_rejudges_once(pool: Pool, config: Config) -> None:
+    full = await new_customer(pool, "upgraded@buyer.example", 0)
+    await execute(
+        pool,
+        "UPDATE customers SET last_checked_log = 'bounce 5.0.0 undeliverable' WHERE id = %s",
+        (full,),
+    )
+    await store(pool, notice("n3", "upgraded@buyer.example", "552 5.2.2 mailbox full"))
+    await execute(pool, "DELETE FROM schema_migrations WHERE version >= 2")
+    async with open_store(config):
+        pass
+    assert await valid_of(pool, full) == 2
+    assert await fetch_value(pool, "SELECT MAX(version) FROM schema_migrations") == LATEST

@@ -15,6 +15,10 @@ from mycrmd.mail.bounce import detect_bounce
 from mycrmd.store import validity
 from mycrmd.store.pool import Pool, Row
 
+# A database older than this schema version had its bounces judged by older rules: upgrading
+# it re-judges them once (docs/DESIGN.md).
+REJUDGED_FROM = 2
+
 
 @dataclass(frozen=True)
 class Change:
