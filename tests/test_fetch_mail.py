@@ -284,8 +284,10 @@ async def test_bounces_are_system_notices_and_permanent_ones_invalidate_the_addr
     await add_customers(pool, bounced, *quoted)
     result = await run_fetch(pool, mail_config)
     assert result.summary["bounces"] == 1
-    (stored,) = await fetch_all(pool, "SELECT id, type FROM messages")
+    (stored,) = await fetch_all(pool, "SELECT id, type, bounce_reason FROM messages")
     assert stored["type"] == "system"
+    # Hard or soft, every bounce keeps its reason on its message.
+    assert stored["bounce_reason"].startswith("bounce ")
     addresses = [
         r["address"]
         for r in await fetch_all(

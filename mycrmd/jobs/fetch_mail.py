@@ -89,7 +89,7 @@ def to_record(mail: ParsedMail, mailbox: MailboxConfig) -> NewMessage:
     reason = ""
     if mail.bounce is not None:
         addresses += mail.bounce.addresses
-        dead, reason = mail.bounce.dead_addresses, mail.bounce.reason
+        dead, reason = mail.bounce.dead_addresses, mail.bounce.reason[:256]
     unique = {address.lower(): address for address in addresses if address}
     kind = classify(mail, mailbox)
     real = kind == MessageType.RECEIVE and mail.bounce is None and not mail.automatic

@@ -29,8 +29,8 @@ class NewMessage:
     subject: str
     content: str
     addresses: tuple[str, ...]
-    dead_addresses: tuple[str, ...] = ()  # permanently bounced: those customers become invalid
-    bounce_reason: str = ""
+    dead_addresses: tuple[str, ...] = ()  # dead-address bounce: those customers become invalid
+    bounce_reason: str = ""  # every bounce's, hard or soft: "bounce 5.1.1 user_unknown"
     proves: str = ""  # a real mail from this address: it works (store/validity.py)
 
 
@@ -111,10 +111,13 @@ def _by_size(messages: list[NewMessage]) -> list[list[NewMessage]]:
     return [chunk for chunk in chunks if chunk]
 
 
+_INSERTED = "sender, date, type, subject, content, dedupe_key, bounce_reason"
+
+
 async def _insert_messages(cur: aiomysql.DictCursor, chunk: list[NewMessage]) -> None:
     # Keys go in as hex: aiomysql 0.3 cannot pass bytes parameters with PyMySQL 1.2
     # (aio-libs/aiomysql#1080).
-    rows = ", ".join(["(%s, %s, %s, %s, %s, UNHEX(%s))"] * len(chunk))
+    rows = ", ".join(["(%s, %s, %s, %s, %s, UNHEX(%s), %s)"] * len(chunk))
     values = [
         value
         for message in chunk
@@ -125,10 +128,11 @@ async def _insert_messages(cur: aiomysql.DictCursor, chunk: list[NewMessage]) ->
             message.subject[:256],
             message.content,
             message.dedupe_key.hex(),
+            message.bounce_reason or None,
         )
     ]
     await cur.execute(
-        f"INSERT INTO messages (sender, date, type, subject, content, dedupe_key) VALUES {rows}",  # noqa: S608 (placeholders)
+        f"INSERT INTO messages ({_INSERTED}) VALUES {rows}",  # noqa: S608 (placeholders)
         values,
     )
 

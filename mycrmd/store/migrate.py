@@ -89,7 +89,8 @@ async def _step_1_baseline(cur: aiomysql.Cursor) -> None:
 
 
 async def _step_2_validity_history(cur: aiomysql.Cursor) -> None:
-    """Every validity change with its source (model/history.py), reason and causing mail."""
+    """Every validity change with its source (model/history.py), reason and causing mail; the
+    reason of every bounce on its message."""
     await cur.execute(
         "CREATE TABLE IF NOT EXISTS validity_history ("
         " id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,"
@@ -104,6 +105,10 @@ async def _step_2_validity_history(cur: aiomysql.Cursor) -> None:
         " PRIMARY KEY (id),"
         " KEY customer_at (customer_id, at)"
         ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci"
+    )
+    # Every bounce, hard or soft, keeps its reason ("bounce 4.2.2 mailbox_full") on its message.
+    await cur.execute(
+        "ALTER TABLE messages ADD COLUMN IF NOT EXISTS bounce_reason VARCHAR(256) NULL"
     )
 
 
