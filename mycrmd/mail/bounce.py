@@ -162,6 +162,7 @@ _OVERRIDES_DEAD = frozenset(
     {Reason.REJECTED_SENDER, Reason.SPAM, Reason.BLOCKED, Reason.MAILBOX_FULL, Reason.EXPIRED}
 )
 _TEMPORARY = dict(_WORDS)[Reason.TEMPORARY]
+_WORDS_OR_CODE = re.compile(r"[a-z]{3}|\d\d\d|[\u4e00-\u9fff]", re.IGNORECASE)
 _SMTP_MEANINGS = {
     "551": Reason.MAILBOX_MOVED,
     "552": Reason.MAILBOX_FULL,
@@ -302,6 +303,9 @@ def _delivery_report(msg: Message, ours: set[str]) -> Bounce | None:
             diagnostic = " ".join(
                 (diagnostic.split(";", 1)[-1].strip(), status_line[len(status) :])
             )
+            if not _WORDS_OR_CODE.search(diagnostic):
+                # No diagnostic: the notice's own words about this recipient.
+                diagnostic = f"{diagnostic} {_near(_notice_text(msg), address)}"
             failures.append(_judge(address, diagnostic, status, delayed=action == "delayed"))
         return Bounce(tuple(failures))
     return None
