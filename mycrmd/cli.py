@@ -21,6 +21,7 @@ from mycrmd.daemon import StartupError, open_store, serve
 from mycrmd.jobs import registry
 from mycrmd.jobs.backup import restore
 from mycrmd.jobs.dump import DumpError
+from mycrmd.jobs.rejudge import rejudge_bounces
 from mycrmd.jobs.scheduler import Scheduler
 from mycrmd.jobs.verify import every_address_errored
 from mycrmd.model.customer import COLUMNS
@@ -111,6 +112,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="load into a database that already has tables, replacing them",
     )
+    rejudge = sub.add_parser(
+        "rejudge-bounces",
+        help="re-judge stored bounces with the current rules; restore wrongly invalidated",
+    )
+    rejudge.add_argument("--dry-run", action="store_true", help="print, change nothing")
     sub.add_parser("check-config", help="print the effective configuration, secrets masked")
     sub.add_parser(
         "passwd",
@@ -297,6 +303,18 @@ async def _export(cfg: config.Config, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _rejudge(cfg: config.Config, args: argparse.Namespace) -> int:
+    async with open_store(cfg) as pool:
+        changes = await rejudge_bounces(pool, dry_run=args.dry_run)
+    verb = "would restore" if args.dry_run else "restored"
+    for change in changes:
+        print(
+            f"{verb} {change.email} (id {change.customer_id}): was {change.was!r}, now {change.now}"
+        )
+    print(f"{len(changes)} customers {verb}")
+    return 0
+
+
 _COMMANDS: dict[str, Command] = {
     "serve": _serve,
     "run": _run_job,
@@ -304,4 +322,5 @@ _COMMANDS: dict[str, Command] = {
     "restore": _restore,
     "import": _import,
     "export": _export,
+    "rejudge-bounces": _rejudge,
 }

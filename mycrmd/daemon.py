@@ -19,9 +19,10 @@ from aiohttp import web
 
 from mycrmd.config import Config, ConfigError, load, locate
 from mycrmd.jobs import registry
+from mycrmd.jobs.rejudge import REJUDGED_FROM, rejudge_bounces
 from mycrmd.jobs.scheduler import Scheduler
 from mycrmd.model.jobs import JobName
-from mycrmd.store.migrate import migrate
+from mycrmd.store.migrate import migrate, schema_version
 from mycrmd.store.pool import Pool, Probe, close_pool, create_pool
 from mycrmd.system import sdnotify
 from mycrmd.system.embedded_db import EmbeddedServer
@@ -63,13 +64,22 @@ async def open_store(config: Config) -> AsyncIterator[Pool]:
         socket = server.socket if server else None
         pool = await create_pool(config.db, socket, create_database=server is not None)
         try:
+            before = await schema_version(pool)
             await migrate(pool)
+            if before < REJUDGED_FROM:
+                await _rejudge_once(pool)
             yield pool
         finally:
             await close_pool(pool)
     finally:
         if server:
             await server.stop()
+
+
+async def _rejudge_once(pool: Pool) -> None:
+    """The upgrade to the history's schema re-judges the bounces older rules acted on, once."""
+    for change in await rejudge_bounces(pool, dry_run=False):
+        log.info("rejudged address=%s was=%r now=%r", change.email, change.was, change.now)
 
 
 def is_loopback(host: str) -> bool:

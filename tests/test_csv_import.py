@@ -401,3 +401,17 @@ async def test_the_word_null_is_a_value_and_survives_export_then_import(
     await upload(client, quoted.encode())
     row = await customer(pool, "q@word.example")
     assert (row["name"], row["company"]) == ("NULL", "NULL")
+
+
+async def test_a_validity_the_import_changes_is_in_the_history(
+    client: TestClient, pool: Pool
+) -> None:
+    await insert(pool, "INSERT INTO customers (email, valid) VALUES ('h@buyer.example', 1)")
+    await insert(pool, "INSERT INTO customers (email, valid) VALUES ('same@buyer.example', 0)")
+    await upload(client, b"Email,Valid\nh@buyer.example,0\nsame@buyer.example,0\n")
+    rows = await fetch_all(
+        pool,
+        "SELECT c.email, h.old, h.new, h.source FROM validity_history h "
+        "JOIN customers c ON c.id = h.customer_id",
+    )
+    assert rows == [{"email": "h@buyer.example", "old": "1", "new": "0", "source": "import"}]

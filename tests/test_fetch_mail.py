@@ -242,12 +242,12 @@ async def test_a_first_run_stores_every_folder_decoded_classified_and_sanitised(
 @pytest.mark.parametrize(
     ("sample", "bounced", "valid", "log"),
     [
-        ("dsn", "gone@buyer.example", 0, "bounce 5.1.1 user unknown"),
-        ("exim", "nobody@exim.example", 0, "bounce 5.1.1 user unknown"),
-        ("qmail", "q@q.example", 0, "bounce 5.1.1 user unknown"),
-        ("exchange", "ex@ex.example", 0, "bounce 5.1.10 recipient not found"),
-        ("gmail", "g@g.example", 0, "bounce 5.1.1 user unknown"),
-        ("exmail", "cn@cn.example", 0, "bounce 550 邮箱不存在"),
+        ("dsn", "gone@buyer.example", 0, "bounce 5.1.1 user_unknown"),
+        ("exim", "nobody@exim.example", 0, "bounce 5.1.1 user_unknown"),
+        ("qmail", "q@q.example", 0, "bounce 5.1.1 user_unknown"),
+        ("exchange", "ex@ex.example", 0, "bounce 5.1.10 user_unknown"),
+        ("gmail", "g@g.example", 0, "bounce 5.1.1 user_unknown"),
+        ("exmail", "cn@cn.example", 0, "bounce 550 user_unknown"),
         ("delayed", "slow@buyer.example", 1, None),
         ("full", "full@buyer.example", 1, None),
     ],
@@ -284,8 +284,10 @@ async def test_bounces_are_system_notices_and_permanent_ones_invalidate_the_addr
     await add_customers(pool, bounced, *quoted)
     result = await run_fetch(pool, mail_config)
     assert result.summary["bounces"] == 1
-    (stored,) = await fetch_all(pool, "SELECT id, type FROM messages")
+    (stored,) = await fetch_all(pool, "SELECT id, type, bounce_reason FROM messages")
     assert stored["type"] == "system"
+    # Hard or soft, every bounce keeps its reason on its message.
+    assert stored["bounce_reason"].startswith("bounce ")
     addresses = [
         r["address"]
         for r in await fetch_all(
@@ -534,3 +536,39 @@ async def test_dovecot_stopped_mid_run_fails_the_run_and_the_next_run_completes(
         assert await fetch_value(pool, "SELECT COUNT(DISTINCT dedupe_key) FROM messages") == 450
     finally:
         await own.stop()
+
+
+async def test_a_real_mail_makes_an_unconfirmed_customer_valid_and_a_list_mail_does_not(
+    pool: Pool, mail_config: Config, dovecot: Dovecot, mail_user: MailUser
+) -> None:
+    await insert(pool, "INSERT INTO customers (email, valid) VALUES ('real@buyer.example', 2)")
+    await insert(pool, "INSERT INTO customers (email, valid) VALUES ('list@buyer.example', 2)")
+    await dovecot.append(
+        mail_user,
+        "INBOX",
+        samples.plain(
+            message_id="real-1@buyer", sender="real@buyer.example", to=ME, subject="询价"
+        ),
+    )
+    await dovecot.append(
+        mail_user,
+        "INBOX",
+        samples.plain(
+            message_id="list-1@buyer",
+            sender="list@buyer.example",
+            to=ME,
+            subject="[news] 新品",
+            extra="List-Id: <news.buyer.example>",
+        ),
+    )
+    await run_fetch(pool, mail_config)
+    assert (await customer(pool, "real@buyer.example"))["valid"] == 1
+    assert (await customer(pool, "list@buyer.example"))["valid"] == 2
+    (change,) = await fetch_all(pool, "SELECT source, message_id FROM validity_history")
+    assert change["source"] == "mail"
+    assert (
+        await fetch_value(
+            pool, "SELECT subject FROM messages WHERE id = %s", (change["message_id"],)
+        )
+        == "询价"
+    )

@@ -6,6 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from mycrmd.config import MailboxConfig
+from mycrmd.jobs.fetch_mail import to_record
 from mycrmd.mail import mutf7
 from mycrmd.mail.mime import decode_bytes, decode_header_value
 from mycrmd.mail.parse import parse_mail
@@ -252,3 +254,34 @@ def test_a_raw_utf8_message_id_is_read_and_keys_the_mail() -> None:
     other = parse_mail(with_id("询盘-2@buyer.example"), ARRIVED)
 
     assert first.dedupe_key == again.dedupe_key != other.dedupe_key
+
+
+@pytest.mark.parametrize(
+    ("extra", "proves"),
+    [
+        ("", True),
+        ("Auto-Submitted: auto-replied", False),
+        ("List-Id: <trade.lists.example>", False),
+        ("Precedence: bulk", False),
+        ("Precedence: list", False),
+        ("X-Autoreply: yes", False),
+    ],
+)
+def test_only_a_real_mail_from_a_customer_proves_its_address(extra: str, proves: bool) -> None:
+    raw = samples.plain(
+        message_id="real@x",
+        sender="Bob <bob@buyer.example>",
+        to=samples.ME,
+        subject="询价",
+        extra=extra,
+    )
+    record = to_record(parse_mail(raw, ARRIVED), MailboxConfig(address=samples.ME))
+    assert record.proves == ("bob@buyer.example" if proves else "")
+
+
+def test_neither_a_bounce_nor_our_own_mail_proves_anything() -> None:
+    mailbox = MailboxConfig(address=samples.ME)
+    bounce = to_record(parse_mail(samples.exim_bounce("e@b.example"), ARRIVED), mailbox)
+    assert bounce.proves == "" and bounce.dead_addresses == ("e@b.example",)
+    ours = samples.plain(message_id="o@x", sender=samples.ME, to="bob@buyer.example", subject="s")
+    assert to_record(parse_mail(ours, ARRIVED), mailbox).proves == ""

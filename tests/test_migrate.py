@@ -42,6 +42,7 @@ async def test_an_empty_database_gets_the_whole_schema_and_the_defaults(raw_pool
         "schema_migrations",
         "mail_folders",
         "job_runs",
+        "validity_history",
     }
     assert await config_table.load(raw_pool) == DEFAULT_SETTINGS
     assert DEFAULT_SETTINGS == {

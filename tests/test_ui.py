@@ -292,6 +292,12 @@ async def test_messages_in_the_side_panel(ui: UiPage, pool: Pool, remote_images:
             (message_id,),
         )
     assert notice
+    await execute(
+        pool,
+        "INSERT INTO validity_history (customer_id, at, field, old, new, source, reason, "
+        "message_id) VALUES (%s, %s, 'valid', '1', '0', 'bounce', 'bounce 5.1.1 user_unknown', %s)",
+        (first, now, notice),
+    )
     page = await ui.open()
     panel = page.locator("#side-panel")
     # On opening: the system notices (R-CU5).
@@ -306,6 +312,15 @@ async def test_messages_in_the_side_panel(ui: UiPage, pool: Pool, remote_images:
     await expect(panel.locator("#side-title")).to_have_text("张三 的消息")
     await expect(panel.locator("#message-rows tr")).to_have_count(2)
     await expect(panel.locator("#message-rows tr").first).to_contain_text("报价")
+    # The 历史 section: the change, its source, and a link to the mail that caused it.
+    history = panel.locator("#history-view")
+    await expect(history).to_be_visible()
+    await expect(history.locator("tr")).to_have_count(1)
+    await expect(history).to_contain_text("退信")
+    await expect(history).to_contain_text("有效 → 无效")
+    await history.get_by_role("button", name="查看邮件").click()
+    await expect(page.locator("#message-subject")).to_have_text("库存通知")
+    await page.locator("#message-back").click()
     await panel.locator("#message-rows tr").first.click()
     frame = page.frame_locator("#message-frame")
     await expect(frame.locator("p")).to_have_text("报价单")

@@ -254,7 +254,8 @@ async def test_a_500_or_garbage_is_logged_the_customer_kept_and_the_run_goes_on(
     verify_api.replies["err@example.com"] = api.server_error
     verify_api.replies["junk@example.com"] = api.garbage
     result = await run_verify(pool, verify_config, FakeClock(T0))
-    assert verify_api.asked == ["err@example.com", "junk@example.com", "fine@example.com"]
+    # Unconfirmed never-checked addresses come first.
+    assert verify_api.asked == ["junk@example.com", "fine@example.com", "err@example.com"]
     assert await customer(pool, "err@example.com") == {
         "valid": 1,
         "last_checked_date": None,

@@ -89,19 +89,21 @@ def to_record(mail: ParsedMail, mailbox: MailboxConfig) -> NewMessage:
     reason = ""
     if mail.bounce is not None:
         addresses += mail.bounce.addresses
-        if mail.bounce.address_is_dead:
-            dead, reason = mail.bounce.addresses, mail.bounce.reason
+        dead, reason = mail.bounce.dead_addresses, mail.bounce.reason[:256]
     unique = {address.lower(): address for address in addresses if address}
+    kind = classify(mail, mailbox)
+    real = kind == MessageType.RECEIVE and mail.bounce is None and not mail.automatic
     return NewMessage(
         dedupe_key=mail.dedupe_key,
         sender=mail.sender_name or mail.sender_address,
         date=mail.date,
-        type=classify(mail, mailbox),
+        type=kind,
         subject=mail.subject,
         content=mail.html,
         addresses=tuple(unique.values()),
         dead_addresses=dead,
         bounce_reason=reason,
+        proves=mail.sender_address if real else "",
     )
 
 

@@ -21,6 +21,7 @@ from mycrmd.jobs.precheck import make_resolver, refusal, why_dns_unusable, why_u
 from mycrmd.jobs.scheduler import JobContext, JobResult
 from mycrmd.jobs.verify_api import RateLimited, Reply, UnreadableReply, ask
 from mycrmd.model.customer import Validity
+from mycrmd.model.history import Source
 from mycrmd.model.jobs import RunStatus
 from mycrmd.store import config_table, verification
 from mycrmd.store.pool import Row
@@ -122,7 +123,12 @@ class VerifyJob:
             return _stopped(ctx, stop)
         for customer, reason in condemned:
             await verification.record_check(
-                ctx.pool, customer["id"], Validity.INVALID, reason, self.clock.now()
+                ctx.pool,
+                customer["id"],
+                Validity.INVALID,
+                reason,
+                self.clock.now(),
+                Source.PRECHECK,
             )
             tally.counts["precheck_invalid"] += 1
             ctx.log.info("address=%s outcome=invalid precheck=%r", customer["email"], reason)

@@ -28,6 +28,7 @@ class ParsedMail:
     subject: str
     html: str
     bounce: Bounce | None
+    automatic: bool  # an auto-reply, a list's or a bulk mail (RFC 3834, List-Id, Precedence)
 
 
 def parse_mail(raw: bytes, internaldate: datetime | None) -> ParsedMail:
@@ -54,7 +55,17 @@ def parse_mail(raw: bytes, internaldate: datetime | None) -> ParsedMail:
         subject=decode_header_value(raw_header(msg, "Subject")),
         html=_body_html(msg),
         bounce=detect_bounce(msg, sender_address),
+        automatic=_automatic(msg),
     )
+
+
+def _automatic(msg: Message) -> bool:
+    """Mail no person wrote to us: it proves nothing about the sender's address."""
+    if raw_header(msg, "Auto-Submitted").strip().lower() not in ("", "no"):
+        return True
+    if raw_header(msg, "List-Id") or raw_header(msg, "X-Autoreply"):
+        return True
+    return raw_header(msg, "Precedence").strip().lower() in ("bulk", "list", "junk")
 
 
 def _addresses(values: list[str]) -> list[tuple[str, str]]:

@@ -6,8 +6,10 @@ from typing import Any
 import pymysql
 
 from mycrmd.model.customer import COLUMNS
+from mycrmd.model.history import Source
 from mycrmd.store.counts import totals
-from mycrmd.store.pool import Pool, Row, execute, fetch_one, insert
+from mycrmd.store.history import record
+from mycrmd.store.pool import Pool, Row, execute, fetch_one, insert, transaction
 
 _SELECT = ", ".join(COLUMNS)
 
@@ -69,11 +71,20 @@ async def update(pool: Pool, customer_id: int, values: Mapping[str, Any]) -> boo
     assignments = ", ".join(f"{name} = %s" for name in values)
     for attempt in range(_ATTEMPTS):
         try:
-            changed = await execute(
-                pool,
-                f"UPDATE customers SET {assignments} WHERE id = %s",  # noqa: S608 (checked)
-                [*values.values(), customer_id],
-            )
+            async with transaction(pool) as cur:
+                await cur.execute(
+                    "SELECT valid FROM customers WHERE id = %s FOR UPDATE", (customer_id,)
+                )
+                before = await cur.fetchone()
+                changed = await cur.execute(
+                    f"UPDATE customers SET {assignments} WHERE id = %s",  # noqa: S608 (checked)
+                    [*values.values(), customer_id],
+                )
+                new = values.get("valid")
+                if before is not None and new is not None and int(str(new)) != before["valid"]:
+                    await record(
+                        cur, customer_id, "valid", before["valid"], new, Source.USER, "edited"
+                    )
         except pymysql.err.IntegrityError as exc:
             await _raise_duplicate(pool, exc, values.get("email"), attempt)
             continue

@@ -15,6 +15,7 @@ import aiomysql
 import pymysql
 
 from mycrmd.model.customer import BY_NAME, CSV_FIELDS
+from mycrmd.model.history import Source
 from mycrmd.safety.sanitize import clean_comment, comment_text
 from mycrmd.store.counts import totals
 from mycrmd.store.pool import Pool, Row, bulk_loading_connection
@@ -59,6 +60,14 @@ _STAGE_ROWS = f"""
 INSERT INTO import_rows (email, row_no, {_NAMES})
 VALUES ({", ".join(["%s"] * (2 + len(STAGED_COLUMNS)))}) {_REPLACE_EARLIER}
 """  # noqa: S608 (column names from STAGED_COLUMNS)
+# An import is a person's word: a change of validity it makes goes into the history, where
+# it wins over older automatic evidence (store/validity.py).
+_RECORD_CHANGES = """
+INSERT INTO validity_history (customer_id, at, field, old, new, source, reason)
+SELECT c.id, NOW(6), 'valid', c.valid, t.valid, %s, 'imported'
+FROM customers c JOIN import_rows t ON c.email = t.email
+WHERE t.valid IS NOT NULL AND t.valid <> c.valid
+"""
 # Empty cells (NULL here) never overwrite what the customer already has.
 _APPLY_UPDATES = f"""
 UPDATE customers c JOIN import_rows t ON c.email = t.email
@@ -196,6 +205,7 @@ class Import:
     async def apply(self) -> None:
         assert self.conn is not None
         async with self.conn.cursor() as cur:
+            await cur.execute(_RECORD_CHANGES, (Source.IMPORT.value,))
             await cur.execute(_APPLY_UPDATES)
             await cur.execute(_APPLY_INSERTS)
 

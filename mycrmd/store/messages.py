@@ -9,7 +9,7 @@ import aiomysql
 
 from mycrmd.model.message import MessageType
 from mycrmd.store.pool import Pool, Row, execute, fetch_all, fetch_one, fetch_value, transaction
-from mycrmd.store.validity import mark_bounced
+from mycrmd.store.validity import mark_bounced, mark_received
 
 _RETENTION_BATCH = 1000
 
@@ -29,8 +29,9 @@ class NewMessage:
     subject: str
     content: str
     addresses: tuple[str, ...]
-    dead_addresses: tuple[str, ...] = ()  # permanently bounced: those customers become invalid
-    bounce_reason: str = ""
+    dead_addresses: tuple[str, ...] = ()  # dead-address bounce: those customers become invalid
+    bounce_reason: str = ""  # every bounce's, hard or soft: "bounce 5.1.1 user_unknown"
+    proves: str = ""  # a real mail from this address: it works (store/validity.py)
 
 
 @dataclass(frozen=True)
@@ -81,9 +82,13 @@ async def save_batch(
                 "INSERT INTO msg_addrs (msg_id, address) VALUES (%s, %s)", addresses
             )
         invalidated = 0
-        for message in fresh.values():
+        for key, message in sorted(fresh.items(), key=lambda item: item[1].date):
             for address in message.dead_addresses:
-                invalidated += await mark_bounced(cur, address, message.bounce_reason, message.date)
+                invalidated += await mark_bounced(
+                    cur, address, message.bounce_reason, message.date, ids[key]
+                )
+            if message.proves:
+                await mark_received(cur, message.proves, message.date, ids[key])
         await _save_state(cur, account, folder, state)
     return SaveResult(len(fresh), len(batch) - len(fresh), invalidated)
 
@@ -106,10 +111,13 @@ def _by_size(messages: list[NewMessage]) -> list[list[NewMessage]]:
     return [chunk for chunk in chunks if chunk]
 
 
+_INSERTED = "sender, date, type, subject, content, dedupe_key, bounce_reason"
+
+
 async def _insert_messages(cur: aiomysql.DictCursor, chunk: list[NewMessage]) -> None:
     # Keys go in as hex: aiomysql 0.3 cannot pass bytes parameters with PyMySQL 1.2
     # (aio-libs/aiomysql#1080).
-    rows = ", ".join(["(%s, %s, %s, %s, %s, UNHEX(%s))"] * len(chunk))
+    rows = ", ".join(["(%s, %s, %s, %s, %s, UNHEX(%s), %s)"] * len(chunk))
     values = [
         value
         for message in chunk
@@ -120,10 +128,11 @@ async def _insert_messages(cur: aiomysql.DictCursor, chunk: list[NewMessage]) ->
             message.subject[:256],
             message.content,
             message.dedupe_key.hex(),
+            message.bounce_reason or None,
         )
     ]
     await cur.execute(
-        f"INSERT INTO messages (sender, date, type, subject, content, dedupe_key) VALUES {rows}",  # noqa: S608 (placeholders)
+        f"INSERT INTO messages ({_INSERTED}) VALUES {rows}",  # noqa: S608 (placeholders)
         values,
     )
 

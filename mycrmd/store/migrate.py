@@ -14,7 +14,7 @@ from mycrmd.model.settings import SEEDED
 from mycrmd.store.pool import Pool, connection, fetch_value, quote_name
 from mycrmd.system.resources import resource
 
-LATEST = 1
+LATEST = 2
 
 # Unique keys an original database may lack, as (table, column).
 _UNIQUE_KEYS = (("config", "parameter"), ("customers", "email"))
@@ -88,6 +88,30 @@ async def _step_1_baseline(cur: aiomysql.Cursor) -> None:
             )
 
 
+async def _step_2_validity_history(cur: aiomysql.Cursor) -> None:
+    """Every validity change with its source (model/history.py), reason and causing mail; the
+    reason of every bounce on its message."""
+    await cur.execute(
+        "CREATE TABLE IF NOT EXISTS validity_history ("
+        " id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,"
+        " customer_id INT(11) UNSIGNED NOT NULL,"
+        " at DATETIME(6) NOT NULL,"
+        " field VARCHAR(64) NOT NULL,"
+        " old VARCHAR(256) NULL,"
+        " new VARCHAR(256) NULL,"
+        " source VARCHAR(16) NOT NULL,"
+        " reason VARCHAR(256) NOT NULL DEFAULT '',"
+        " message_id INT(11) UNSIGNED NULL,"
+        " PRIMARY KEY (id),"
+        " KEY customer_at (customer_id, at)"
+        ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci"
+    )
+    # Every bounce, hard or soft, keeps its reason ("bounce 4.2.2 mailbox_full") on its message.
+    await cur.execute(
+        "ALTER TABLE messages ADD COLUMN IF NOT EXISTS bounce_reason VARCHAR(256) NULL"
+    )
+
+
 async def _refuse_duplicates(cur: aiomysql.Cursor) -> None:
     """A unique key cannot be added over duplicates, and choosing which to drop is the user's
     call: name them instead."""
@@ -153,4 +177,5 @@ async def _seed_settings(cur: aiomysql.Cursor) -> None:
 
 _STEPS: list[tuple[int, Callable[[aiomysql.Cursor], Awaitable[None]]]] = [
     (1, _step_1_baseline),
+    (2, _step_2_validity_history),
 ]

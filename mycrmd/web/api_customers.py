@@ -5,14 +5,21 @@ from aiohttp import web
 from mycrmd.customers.fields import FieldError, check_customer, check_field
 from mycrmd.model.words import Text
 from mycrmd.safety.sanitize import clean_comment
-from mycrmd.store import config_table, customer_list, customers, followup, messages
+from mycrmd.store import config_table, customer_list, customers, followup, history, messages
 from mycrmd.store.customers import DuplicateEmail
 from mycrmd.store.pool import Pool
 from mycrmd.web.errors import ApiError
 from mycrmd.web.jsonout import respond
 from mycrmd.web.params import ID, LIST, MESSAGE_ROWS, PAGE, TOTAL, json_object, list_query
 from mycrmd.web.routes import Answer, Endpoint, json_answer, json_body
-from mycrmd.web.schemas import CUSTOMER, EDITABLE_CUSTOMER, MESSAGE_ROW, NEW_CUSTOMER, page_of
+from mycrmd.web.schemas import (
+    CUSTOMER,
+    EDITABLE_CUSTOMER,
+    HISTORY_ROW,
+    MESSAGE_ROW,
+    NEW_CUSTOMER,
+    page_of,
+)
 from mycrmd.web.services import SERVICES
 
 COMMENT_BODY = {
@@ -113,6 +120,13 @@ async def list_customer_messages(request: web.Request) -> web.Response:
         MESSAGE_ROWS.read(request),
     )
     return respond({"total": total, "rows": rows})
+
+
+async def list_customer_history(request: web.Request) -> web.Response:
+    """Every change of this customer's validity, newest first, with its source and cause."""
+    customer = await _existing(request)
+    rows = await history.for_customer(request.app[SERVICES].pool, int(str(customer["id"])))
+    return respond({"rows": rows})
 
 
 def _checked(body: dict[str, object], *, creating: bool) -> dict[str, object]:
@@ -217,6 +231,22 @@ ENDPOINTS = (
         query=(PAGE, MESSAGE_ROWS),
         path_params=(ID,),
         errors=(400, 404),
+    ),
+    Endpoint(
+        "GET",
+        "/api/customers/{id}/history",
+        list_customer_history,
+        "Changes of this customer's validity, newest first, with their source and cause",
+        json_answer(
+            {
+                "type": "object",
+                "required": ["rows"],
+                "properties": {"rows": {"type": "array", "items": HISTORY_ROW}},
+            },
+            "the history",
+        ),
+        path_params=(ID,),
+        errors=(404,),
     ),
     Endpoint(
         "GET",

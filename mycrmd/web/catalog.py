@@ -3,6 +3,7 @@ them through t(); the browser code gets the same catalog in the page. The names 
 settings, validities, message types and jobs come from the model."""
 
 from mycrmd.model.customer import FIELDS, VALIDITY_LABELS
+from mycrmd.model.history import SOURCE_LABELS
 from mycrmd.model.jobs import JOB_LABELS, RUN_STATUS_LABELS
 from mycrmd.model.message import MESSAGE_TYPE_LABELS
 from mycrmd.model.settings import SETTINGS
@@ -94,6 +95,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "panel.images": ("显示远程图片", "Show remote images"),
     "panel.images_blocked": ("远程图片已屏蔽", "Remote images are blocked"),
     "panel.none": ("没有消息", "No messages"),
+    "history.title": ("历史", "History"),
+    "history.none": ("没有变更记录", "No changes recorded"),
+    "history.mail": ("查看邮件", "Show the mail"),
+    "history.why": ("原因：{reason}", "Why: {reason}"),
     "msg.date": ("时间", "Date"),
     "msg.type": ("类型", "Type"),
     "msg.sender": ("发件人", "From"),
@@ -208,6 +213,7 @@ def _pair(text: Text) -> tuple[str, str]:
 TEXTS.update({f"column.{field.name}": _pair(field.label) for field in FIELDS})
 TEXTS.update({f"valid.{int(v)}": _pair(label) for v, label in VALIDITY_LABELS.items()})
 TEXTS.update({f"msg.type.{kind}": _pair(label) for kind, label in MESSAGE_TYPE_LABELS.items()})
+TEXTS.update({f"history.source.{s}": _pair(label) for s, label in SOURCE_LABELS.items()})
 TEXTS.update({f"job.{job}": _pair(label) for job, label in JOB_LABELS.items()})
 TEXTS.update({f"run.{status}": _pair(label) for status, label in RUN_STATUS_LABELS.items()})
 TEXTS.update({f"settings.{setting.name}": _pair(setting.label) for setting in SETTINGS})

@@ -3,6 +3,7 @@
 from typing import Any
 
 from mycrmd.model.customer import FIELDS, Field, Kind
+from mycrmd.model.history import Source
 from mycrmd.model.message import MessageType
 from mycrmd.model.settings import SECRETS, SETTINGS, SettingKind
 
@@ -55,6 +56,20 @@ MESSAGE_ROW = {
         "type": {"type": ["string", "null"], "enum": [*MessageType, None]},
         "sender": {"type": ["string", "null"]},
         "subject": {"type": ["string", "null"]},
+    },
+}
+HISTORY_ROW = {
+    "type": "object",
+    "required": ["id", "at", "field", "old", "new", "source", "reason", "message_id"],
+    "properties": {
+        "id": {"type": "integer"},
+        "at": DATE_TIME,
+        "field": {"type": "string"},
+        "old": {"type": ["string", "null"]},
+        "new": {"type": ["string", "null"]},
+        "source": {"type": "string", "enum": list(Source)},
+        "reason": {"type": "string"},
+        "message_id": {"type": ["integer", "null"]},
     },
 }
 MESSAGE = {

@@ -167,6 +167,9 @@ export class Grid {
       row.classList.toggle("invalid", customer.valid === VALIDITY.invalid);
       row.classList.toggle("unconfirmed", customer.valid === VALIDITY.unconfirmed);
       row.classList.toggle("selected", customer.id === this.selected);
+      if (customer.valid !== VALIDITY.valid && customer.last_checked_log) {
+        row.title = t("history.why", { reason: customer.last_checked_log });
+      }
       for (const name of this.columns) {
         const cell = row.insertCell();
         cell.className = `col-${name}`;

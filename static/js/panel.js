@@ -14,6 +14,7 @@ export class SidePanel {
     this.listView = document.getElementById("message-list-view");
     this.messageView = document.getElementById("message-view");
     this.frame = document.getElementById("message-frame");
+    this.history = document.getElementById("history-view");
     this.autoCollapse = false;
     this.current = null;
     document.getElementById("side-bar").addEventListener("click", () => this.open({ fromBar: true }));
@@ -42,6 +43,37 @@ export class SidePanel {
   async showCustomer(customer) {
     const who = customer.name || customer.email;
     await this.showList(t("panel.of", { who }), `/api/customers/${customer.id}/messages?rows=200`);
+    await this.showHistory(customer.id);
+  }
+
+  // The 历史 section: every validity change of the customer, newest first, with a link to
+  // the mail that caused it.
+  async showHistory(customerId) {
+    const rows = document.getElementById("history-rows");
+    rows.replaceChildren();
+    try {
+      const data = await get(`/api/customers/${customerId}/history`);
+      document.getElementById("history-empty").hidden = data.rows.length > 0;
+      for (const change of data.rows) {
+        const row = rows.insertRow();
+        const label = change.field === "valid" ? (v) => t(`valid.${v}`) : (v) => v ?? "";
+        for (const text of [change.at ?? "", t(`history.source.${change.source}`), `${label(change.old)} → ${label(change.new)}`, change.reason]) {
+          row.insertCell().textContent = text;
+        }
+        const cell = row.insertCell();
+        if (change.message_id) {
+          const link = document.createElement("button");
+          link.type = "button";
+          link.className = "link";
+          link.textContent = t("history.mail");
+          link.addEventListener("click", () => this.showMessage(change.message_id));
+          cell.append(link);
+        }
+      }
+      this.history.hidden = false;
+    } catch (error) {
+      fail(error);
+    }
   }
 
   async showList(title, url) {
@@ -49,6 +81,7 @@ export class SidePanel {
     this.listView.hidden = false;
     this.frame.removeAttribute("src");
     if (!title) return;
+    this.history.hidden = true;
     this.title.textContent = title;
     try {
       const data = await get(url);
