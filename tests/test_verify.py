@@ -426,7 +426,8 @@ async def test_a_valid_address_the_precheck_doubts_stays_valid_and_the_api_decid
     await add_customer(pool, "other@example.com")
     result = await run_verify(pool, verify_config, FakeClock(T0))
     assert result.status == "ok" and result.summary["precheck_invalid"] == 0
-    assert verify_api.asked == ["kept@gone.example", "other@example.com"]
+    # the unconfirmed, never-checked address is asked first
+    assert verify_api.asked == ["other@example.com", "kept@gone.example"]
     assert (await customer(pool, "kept@gone.example"))["valid"] == 1
     log = (verify_config.log_dir / "verify.log").read_text()
     assert "address=kept@gone.example precheck=" in log and "kept valid" in log
