@@ -321,7 +321,7 @@ class _Run:
         leaves out mails without a Date:, which we date by their arrival)."""
         opened = await self.client.examine(folder)
         uidvalidity = opened.uidvalidity or (await self.client.status(folder)).uidvalidity
-        if known is not None and known.uidvalidity != uidvalidity:
+        if known is not None and known.uidvalidity not in (0, uidvalidity):
             self.ctx.log.warning("folder=%s UIDVALIDITY changed: rescanning", folder.name)
         since = search_date(self.since)
         arrived = await self.client.uid_search("SINCE", since)

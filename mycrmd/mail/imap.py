@@ -282,6 +282,29 @@ class ImapClient:
         _expect_ok(response, "FETCH")
         return _parse_fetch(response.lines[:-1])
 
+    async def idle(self, renew: float) -> list[str]:
+        """RFC 2177 IDLE in the selected mailbox until the server pushes a change or `renew`
+        seconds pass (servers drop an IDLE after 30 minutes); the pushed lines, or none."""
+        if "IDLE" not in self.capabilities:
+            raise ImapError("the server does not offer IDLE")
+        async with self._lock:
+            try:
+                ended = await asyncio.wait_for(self._client.idle_start(renew), _COMMAND_DEADLINE)
+                waiting = asyncio.ensure_future(self._client.wait_server_push(renew + 5))
+                await asyncio.wait({waiting, self._lost}, return_when=asyncio.FIRST_COMPLETED)
+                if self._lost.done():
+                    waiting.cancel()
+                    raise ImapError(f"connection lost: {_reason(self._lost.result())}", lost=True)
+                pushed = waiting.result()
+                self._client.idle_done()
+                await asyncio.wait_for(ended, _COMMAND_DEADLINE)
+            except (TimeoutError, aioimaplib.AioImapException, OSError) as exc:
+                self.close()
+                raise ImapError(f"IDLE failed: {_reason(exc)}", lost=True) from None
+        if pushed == aioimaplib.STOP_WAIT_SERVER_PUSH:  # the renewal came first
+            return []
+        return [bytes(line).decode("utf-8", "replace") for line in pushed]
+
     async def logout(self) -> None:
         try:
             await self._run(self._client.logout(), 5.0)

@@ -119,12 +119,14 @@ async def forget_folders_except(pool: Pool, account: str, present: Sequence[str]
 
 
 async def set_push(pool: Pool, account: str, folders: Sequence[str]) -> None:
-    """Which folders IDLE watches now."""
+    """Which folders IDLE watches now (a folder not synced yet gets its row, at UIDVALIDITY
+    0, which the first sync replaces)."""
     async with transaction(pool) as cur:
         await cur.execute("UPDATE mail_folders SET push = 0 WHERE account = %s", (account,))
         for folder in folders:
             await cur.execute(
-                "UPDATE mail_folders SET push = 1 WHERE account = %s AND folder = %s",
+                "INSERT INTO mail_folders (account, folder, uidvalidity, last_uid, push) "
+                "VALUES (%s, %s, 0, 0, 1) ON DUPLICATE KEY UPDATE push = 1",
                 (account, folder),
             )
 
