@@ -93,6 +93,29 @@ async def test_a_mail_appended_to_sent_updates_the_customer_within_seconds(
     assert "push" in {row["trigger"] for row in runs}
 
 
+async def test_a_bounce_appended_to_inbox_invalidates_within_seconds(
+    pool: Pool, dovecot: Dovecot, mail_user: MailUser, watching: tuple[Scheduler, IdleWatcher]
+) -> None:
+    _, watcher = watching
+    await dovecot.create(mail_user, "Sent")
+    await point_at(pool, dovecot, mail_user)
+    await insert(pool, "INSERT INTO customers (email, valid) VALUES ('gone@buyer.example', 1)")
+    watcher.start()
+
+    async def watching_both() -> bool:
+        return await fetch_value(pool, "SELECT COUNT(*) FROM mail_folders WHERE push = 1") == 2
+
+    await eventually(watching_both)
+    bounce = samples.dsn("gone@buyer.example", "5.1.1", "failed", message_id="dsn-1@mx")
+    await dovecot.append(mail_user, "INBOX", bounce)
+
+    async def invalid() -> bool:
+        valid = "SELECT valid FROM customers WHERE email = 'gone@buyer.example'"
+        return await fetch_value(pool, valid) == 0
+
+    await eventually(invalid, within=10)
+
+
 async def test_the_connections_stay_within_max_connections(
     pool: Pool,
     config: Config,
