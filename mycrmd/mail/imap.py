@@ -7,7 +7,10 @@ mailbox-name quoting, no modified UTF-7; EXAMINE does not enter the selected sta
 connection must not run two commands at once (a lock); its response handling recurses once per
 line and copies the rest of what it was handed for every line, so fetches go in batches of
 BATCH and what the socket delivers is handed over in slices of _SLICE (a 256 KB read that
-arrived while the loop was busy held it for 0.3 s; sliced, for a few ms).
+arrived while the loop was busy held it for 0.3 s; sliced, for a few ms). Its IDLE
+(idle_start, wait_server_push, idle_done) is used as it is, under the same lock and loss
+watch; measured with Dovecot: a pushed APPEND reaches the database in 0.6 s (p95, loopback),
+an idle connection costs about 0.08 s of CPU an hour (tests/bench/bench_idle.py).
 """
 
 import asyncio
