@@ -2,6 +2,7 @@
 fetched within seconds although the fetch job polls hourly, and the push survives Dovecot
 restarting."""
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -173,3 +174,22 @@ async def test_idle_survives_dovecot_restarting(
         await watcher.stop()
         await scheduler.stop()
         await own.stop()
+
+
+async def test_a_refused_login_is_not_retried_until_the_settings_change(
+    pool: Pool,
+    dovecot: Dovecot,
+    mail_user: MailUser,
+    watching: tuple[Scheduler, IdleWatcher],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    _, watcher = watching
+    await point_at(pool, dovecot, MailUser(mail_user.name, "wrong"))
+    watcher.start()
+
+    async def gave_up() -> bool:
+        return "not again until the settings change" in caplog.text
+
+    await eventually(gave_up)
+    await asyncio.sleep(2)
+    assert caplog.text.count("not again until the settings change") == 1

@@ -12,7 +12,7 @@ from typing import cast
 from mycrmd.config import Config
 from mycrmd.jobs.fetch_mail import MailServer, mail_server
 from mycrmd.jobs.scheduler import Scheduler
-from mycrmd.mail.imap import Folder, ImapClient, ImapError, Security
+from mycrmd.mail.imap import Folder, ImapClient, ImapError, LoginRefused, Security
 from mycrmd.mail.signin import Credentials, sign_in
 from mycrmd.model.folders import FolderRole
 from mycrmd.model.jobs import JobName
@@ -67,7 +67,8 @@ class IdleWatcher:
         """Finds the folders once per login, then watches each on its own connection; when
         the settings change (seen at each renewal) everything starts over."""
         backoff = _BACKOFF_FIRST
-        while True:
+        refused = False
+        while not refused:
             server = mail_server(await config_table.load(self.pool))
             if server is None:
                 await asyncio.sleep(RENEW)
@@ -93,6 +94,10 @@ class IdleWatcher:
                         group.create_task(self._folder(server, folder))
             except* _SettingsChanged:
                 log.info("mailbox settings changed: watching afresh")
+            except* LoginRefused as group:
+                # Providers lock accounts that keep trying: wait for new settings (restart).
+                log.error("idle: %s; not again until the settings change", group.exceptions[0])
+                refused = True
             except* ImapError as group:
                 exc = group.exceptions[0]
                 log.warning("idle: %s; again in %.0f s", exc, backoff)
