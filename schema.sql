@@ -90,6 +90,18 @@ CREATE TABLE IF NOT EXISTS mail_folders (
   PRIMARY KEY (account, folder)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
+-- The ledger's evidence (migration step 3): what became of each UID of a folder within the
+-- look-back window (model/folders.py UidOutcome). A UID on the server with no row is missing
+-- and fetched again; rows of another UIDVALIDITY or of mails gone from the window are pruned.
+CREATE TABLE IF NOT EXISTS mail_uids (
+  account VARCHAR(255) NOT NULL,
+  folder VARCHAR(255) NOT NULL,
+  uidvalidity BIGINT UNSIGNED NOT NULL,
+  uid BIGINT UNSIGNED NOT NULL,
+  outcome VARCHAR(16) NOT NULL,
+  PRIMARY KEY (account, folder, uid)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
 CREATE TABLE IF NOT EXISTS job_runs (
   id INT UNSIGNED NOT NULL AUTO_INCREMENT,
   job VARCHAR(20) NOT NULL,

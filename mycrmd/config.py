@@ -128,6 +128,8 @@ class MailboxConfig:
     ca_file: str = ""
     # A command printing an OAuth 2.0 access token: XOAUTH2 instead of LOGIN (Microsoft 365).
     oauth2_token_command: str = ""
+    # IMAP connections at most, the IDLE ones included (providers cap them per account).
+    max_connections: int = field(default=2, metadata=_between(1, 10))
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,8 @@ class WebConfig:
 @dataclass(frozen=True)
 class JobsConfig:
     fetch_interval: int = field(default=15, metadata=_between(1, 10080))
+    # IMAP IDLE push on INBOX and the sent folder, beside the polling (issue 17).
+    idle: bool = True
     backup_at: str = field(
         default="03:00", metadata=_matching(r"([01]\d|2[0-3]):[0-5]\d", 'a time such as "03:00"')
     )

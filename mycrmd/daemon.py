@@ -19,6 +19,7 @@ from aiohttp import web
 
 from mycrmd.config import Config, ConfigError, load, locate
 from mycrmd.jobs import registry
+from mycrmd.jobs.idle import IdleWatcher
 from mycrmd.jobs.rejudge import REJUDGED_FROM, rejudge_bounces
 from mycrmd.jobs.scheduler import Scheduler
 from mycrmd.model.jobs import JobName
@@ -113,7 +114,8 @@ async def serve(config: Config) -> int:
     logging.getLogger("asyncio").addFilter(_ACCEPT_FILTER)  # once, however often serve runs
     async with open_store(config) as pool:
         scheduler = Scheduler(pool, config, registry.jobs())
-        services = Services(pool=pool, scheduler=scheduler, config=config)
+        idle = IdleWatcher(pool, scheduler, config)
+        services = Services(pool=pool, scheduler=scheduler, config=config, idle=idle)
         runner = web.AppRunner(
             create_app(services),
             shutdown_timeout=_WEB_SHUTDOWN_TIMEOUT,
@@ -134,6 +136,7 @@ async def serve(config: Config) -> int:
                 raise StartupError(
                     f"cannot listen on {config.web.host}:{config.web.port}: {exc.strerror}"
                 ) from None
+            idle.start()
             sdnotify.notify("READY=1")
             log.info("serving %s", _url(config))
             watchdog = asyncio.create_task(_watchdog(pool), name="watchdog")
@@ -141,6 +144,7 @@ async def serve(config: Config) -> int:
             log.info("stopping")
             sdnotify.notify("STOPPING=1")
             watchdog.cancel()
+            await idle.stop()
             await scheduler.stop(_STOP_JOBS_TIMEOUT)
         finally:
             await runner.cleanup()
@@ -239,6 +243,9 @@ def _trigger(services: Services, job: str) -> None:
     log.info("signal: job=%s %s", job, outcome)
 
 
+_BACKGROUND: set[asyncio.Task[None]] = set()
+
+
 def _reload(services: Services) -> None:
     """Re-read the file; a broken file keeps the running configuration."""
     old = services.config
@@ -259,6 +266,10 @@ def _reload(services: Services) -> None:
     new = replace(new, db=old.db, paths=old.paths, web=web_config)
     services.config = new
     services.scheduler.config = new
+    if services.idle is not None:
+        task = asyncio.create_task(services.idle.restart(new), name="idle-restart")
+        _BACKGROUND.add(task)
+        task.add_done_callback(_BACKGROUND.discard)
     log.info("configuration reloaded from %s", new.source or "defaults")
 
 

@@ -4,7 +4,7 @@ and last-contact dates."""
 import asyncio
 import os
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,7 @@ import pytest
 from mycrmd.config import Config, MailboxConfig
 from mycrmd.jobs.fetch_mail import FetchMailJob
 from mycrmd.jobs.scheduler import Job, JobResult, Scheduler, every
-from mycrmd.store import config_table
+from mycrmd.store import config_table, mail_ledger
 from mycrmd.store.pool import Pool, execute, fetch_all, fetch_one, fetch_value, insert
 from tests.support import mail_samples as samples
 from tests.support.certs import ServerCertificate
@@ -196,9 +196,8 @@ async def test_a_first_run_stores_every_folder_decoded_classified_and_sanitised(
     assert (await message(pool, "報價單Zażółć gęślą"))["sender"] == "陳大文"
     raw8 = await message(pool, "Bestellung über 500 Stück — 你好")
     assert raw8["sender"] == "Müller GmbH" and "Grüße aus München" in raw8["content"]
-    assert raw8["date"] == datetime(2026, 11, 3, 3, 35) + (
-        datetime.now().astimezone().utcoffset() or timedelta()
-    ), "Tue, 3 Nov 2026 9:05:00 +0530 in local time"
+    utc = datetime.combine(samples.RAW8_DAY, time(3, 35), tzinfo=UTC)
+    assert raw8["date"] == utc.astimezone().replace(tzinfo=None), "9:05 +0530 in local time"
     undated = await message(pool, "hello")
     assert undated["date"] == ARRIVED_NO_DATE, "no Date header: the arrival time"
 
@@ -365,6 +364,8 @@ async def test_a_changed_uidvalidity_rescans_without_duplicates(
     assert (result.summary["new"], result.summary["duplicate"]) == (1, 3)
     assert "folder=Projects UIDVALIDITY changed: rescanning" in fetch_log(mail_config)
     assert await fetch_value(pool, "SELECT COUNT(*) FROM messages") == 4
+    projects = (await assert_complete(pool, mail_user, dovecot))["Projects"]
+    assert (projects["stored"], projects["skipped"]["duplicate"]) == (1, 3)
 
 
 async def test_one_failing_folder_is_skipped_and_the_others_sync(
@@ -534,8 +535,152 @@ async def test_dovecot_stopped_mid_run_fails_the_run_and_the_next_run_completes(
         assert again.status == "ok", again.summary
         assert await fetch_value(pool, "SELECT COUNT(*) FROM messages") == 450
         assert await fetch_value(pool, "SELECT COUNT(DISTINCT dedupe_key) FROM messages") == 450
+        inbox = (await assert_complete(pool, user, own))["INBOX"]
+        assert (inbox["on_server"], inbox["stored"], inbox["missing"]) == (450, 450, 0)
     finally:
         await own.stop()
+
+
+async def ledger(pool: Pool, user: MailUser) -> dict[str, dict]:
+    account = f"{user.name}@127.0.0.1:"
+    rows = await fetch_all(
+        pool, "SELECT account FROM mail_folders WHERE account LIKE %s", (account + "%",)
+    )
+    if not rows:
+        return {}
+    return {row["folder"]: row for row in await mail_ledger.rows(pool, rows[0]["account"])}
+
+
+def accounted(row: dict) -> int:
+    return row["stored"] + sum(row["skipped"].values())
+
+
+async def assert_complete(pool: Pool, user: MailUser, server: Dovecot) -> dict[str, dict]:
+    """Every folder's ledger adds up, with nothing missing, and no mail is stored twice."""
+    rows = await ledger(pool, user)
+    for name, row in rows.items():
+        assert row["missing"] == 0, (name, row)
+        assert accounted(row) == row["on_server"], (name, row)
+        assert row["on_server"] <= await server.count(user, name), (name, row)
+    keys = await fetch_value(pool, "SELECT COUNT(DISTINCT dedupe_key) FROM messages")
+    assert keys == await fetch_value(pool, "SELECT COUNT(*) FROM messages")
+    return rows
+
+
+async def test_the_ledger_accounts_for_every_mail_in_every_folder(
+    pool: Pool, mail_config: Config, dovecot: Dovecot, mail_user: MailUser
+) -> None:
+    await fill_mailbox(dovecot, mail_user)
+    result = await run_fetch(pool, mail_config)
+    assert result.summary["missing"] == 0
+    rows = await assert_complete(pool, mail_user, dovecot)
+    assert set(rows) == {"INBOX", "Sent", "Drafts", "Archive/2024", "客户/重要"}
+    inbox = rows["INBOX"]
+    assert inbox["on_server"] == 15, "the mail that arrived 40 days ago is outside the window"
+    duplicates = [row["skipped"]["duplicate"] for row in rows.values()]
+    assert sum(duplicates) == 1, "Order 42 is in two folders"
+    assert rows["Drafts"]["skipped"]["excluded"] == 1
+    assert rows["Drafts"]["stored"] == 0
+    stored = sum(row["stored"] for row in rows.values())
+    assert stored == await fetch_value(pool, "SELECT COUNT(*) FROM messages")
+    assert inbox["uidvalidity"] > 0 and inbox["last_uid"] == 16
+    assert inbox["last_sync"] is not None and inbox["push"] is False
+
+
+async def test_an_old_dated_mail_delivered_today_is_skipped_as_older(
+    pool: Pool, mail_config: Config, dovecot: Dovecot, mail_user: MailUser
+) -> None:
+    """Issue 16 item 6: the window counts from the mail's Date:, not its arrival."""
+    await dovecot.append(
+        mail_user,
+        "INBOX",
+        samples.plain(
+            message_id="ancient@x",
+            sender="a@a.example",
+            to=ME,
+            subject="Ancient",
+            date=samples.when(40),
+        ),
+        samples.plain(message_id="recent@x", sender="a@a.example", to=ME, subject="Recent"),
+    )
+    result = await run_fetch(pool, mail_config)
+    assert (result.summary["new"], result.summary["older"]) == (1, 1)
+    subjects = [r["subject"] for r in await fetch_all(pool, "SELECT subject FROM messages")]
+    assert subjects == ["Recent"]
+    inbox = (await assert_complete(pool, mail_user, dovecot))["INBOX"]
+    assert (inbox["on_server"], inbox["stored"], inbox["skipped"]["older"]) == (2, 1, 1)
+    again = await run_fetch(pool, mail_config)
+    assert (again.summary["new"], again.summary["older"]) == (0, 0), "not read again"
+
+
+async def test_an_unparseable_mail_is_stored_with_what_can_be_read(
+    pool: Pool, mail_config: Config, dovecot: Dovecot, mail_user: MailUser, monkeypatch
+) -> None:
+    from mycrmd.jobs import fetch_mail
+
+    def broken(raw: bytes, internaldate: object) -> None:
+        raise ValueError("a part nobody can decode")
+
+    monkeypatch.setattr(fetch_mail, "parse_mail", broken)
+    await dovecot.append(
+        mail_user,
+        "INBOX",
+        samples.plain(message_id="odd@x", sender="Odd <odd@o.example>", to=ME, subject="Odd"),
+    )
+    result = await run_fetch(pool, mail_config)
+    assert result.summary["new"] == 1
+    row = await message(pool, "Odd")
+    assert row["addresses"] == sorted(["odd@o.example", ME])
+    assert "a part nobody can decode" in row["content"]
+    assert (await assert_complete(pool, mail_user, dovecot))["INBOX"]["stored"] == 1
+
+
+async def test_missed_mails_are_fetched_again_by_the_next_run(
+    pool: Pool, mail_config: Config, dovecot: Dovecot, mail_user: MailUser
+) -> None:
+    mails = [
+        samples.plain(message_id=f"r{n}@x", sender="a@a.example", to=ME, subject=f"R{n}")
+        for n in range(5)
+    ]
+    await dovecot.append(mail_user, "INBOX", *mails)
+    await run_fetch(pool, mail_config)
+    # As if a run had stored the folder's position but lost two mails' outcomes.
+    await execute(pool, "DELETE FROM mail_uids WHERE uid IN (2, 4)")
+    await execute(pool, "DELETE FROM messages WHERE subject IN ('R1', 'R3')")
+    result = await run_fetch(pool, mail_config)
+    assert result.summary["new"] == 2
+    assert (await assert_complete(pool, mail_user, dovecot))["INBOX"]["stored"] == 5
+
+
+async def test_moved_deleted_and_renamed_mail_leave_the_ledger_complete(
+    pool: Pool, mail_config: Config, dovecot: Dovecot, mail_user: MailUser
+) -> None:
+    await dovecot.create(mail_user, "Projects", "Old")
+    await dovecot.append(
+        mail_user,
+        "INBOX",
+        *[
+            samples.plain(message_id=f"v{n}@x", sender="a@a.example", to=ME, subject=f"V{n}")
+            for n in range(4)
+        ],
+    )
+    await dovecot.append(
+        mail_user,
+        "Old",
+        samples.plain(message_id="o@x", sender="a@a.example", to=ME, subject="O"),
+    )
+    await run_fetch(pool, mail_config)
+    await dovecot.move(mail_user, "INBOX", "V0", "Projects")
+    await dovecot.move(mail_user, "INBOX", "V1", None)
+    await dovecot.rename(mail_user, "Old", "Renamed")
+    result = await run_fetch(pool, mail_config)
+    assert (result.summary["new"], result.summary["duplicate"]) == (0, 2)
+    rows = await assert_complete(pool, mail_user, dovecot)
+    assert "Old" not in rows
+    assert rows["Renamed"]["skipped"]["duplicate"] == 1
+    assert rows["Projects"]["skipped"]["duplicate"] == 1
+    assert rows["INBOX"]["on_server"] == 2
+    assert await fetch_value(pool, "SELECT COUNT(*) FROM messages") == 5, "deleted mail is kept"
 
 
 async def test_a_real_mail_makes_an_unconfirmed_customer_valid_and_a_list_mail_does_not(

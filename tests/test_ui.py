@@ -477,6 +477,45 @@ async def test_logs_refresh_in_their_tab_and_help_and_about_open(
     await ui.shot("about")
 
 
+async def test_the_mail_sync_status_shows_the_ledger_and_its_totals(ui: UiPage, pool: Pool) -> None:
+    await config_table.put(
+        pool,
+        {"mail_host": "127.0.0.1", "mail_port": "993", "mail_username": "me@x.example"},
+    )
+    account = "me@x.example@127.0.0.1:993"
+    for folder, name, on_server, stored, duplicate, missing in (
+        ("INBOX", "INBOX", 12000, 11990, 10, 0),
+        ("&XfJT0ZAB-", "已发送", 431, 431, 0, 0),
+        ("Old", "Old", 5, 0, 0, 0),
+    ):
+        await execute(
+            pool,
+            "INSERT INTO mail_folders (account, folder, name, uidvalidity, last_uid, synced_at, "
+            "on_server, stored, skipped_duplicate, missing) "
+            "VALUES (%s, %s, %s, 7, %s, NOW(), %s, %s, %s, %s)",
+            (account, folder, name, on_server, on_server, stored, duplicate, missing),
+        )
+    await execute(
+        pool,
+        "UPDATE mail_folders SET stored = 0, skipped_excluded = 5 WHERE folder = 'Old'",
+    )
+    await execute(
+        pool,
+        "INSERT INTO mail_folders (account, folder, uidvalidity, last_uid, on_server, missing) "
+        "VALUES ('other@elsewhere:993', 'INBOX', 1, 9, 9, 9)",
+    )
+    page = await ui.open()
+    await page.get_by_role("button", name="系统日志").click()
+    await page.get_by_role("menuitem", name="邮件同步状态").click()
+    view = page.locator("#panel-sync")
+    await expect(view.locator(".sync-totals")).to_have_text("已核对 12,436 封，缺失 0")
+    rows = view.locator("tbody tr")
+    await expect(rows).to_have_count(3)
+    await expect(rows.filter(has_text="已发送")).to_contain_text("431")
+    await expect(rows.filter(has_text="Old").locator("td").nth(4)).to_have_text("5")
+    await ui.shot("mail-sync-status")
+
+
 async def test_the_ui_speaks_english_when_asked(browser, client, screenshots) -> None:  # type: ignore[no-untyped-def]
     from tests.support.browser import new_page
 

@@ -1,8 +1,10 @@
 """The fetch job (R-JOB3, R-JOB4): new mail from every folder into `messages`.
 
-Incremental: per folder the job remembers UIDVALIDITY and the last UID it saw (mail_folders),
-asks only for newer UIDs, and skips a folder whose STATUS shows nothing new. The first run, or
-a folder whose UIDVALIDITY changed, looks back monitor_mail_days (SEARCH SINCE). Mails are read
+Provably complete (issue 17): per folder the job keeps a ledger (store/mail_ledger.py): every
+UID that arrived within monitor_mail_days (SEARCH SINCE) gets an outcome — stored, or skipped
+as a duplicate, as older than the window by its Date:, or as unreadable — and
+only UIDs without one are fetched, so what an earlier run missed is fetched by the next; a
+changed UIDVALIDITY starts the folder's outcomes afresh. Mails are read
 with BODY.PEEK, in a read-only EXAMINE, so the mailbox's flags never change. The same mail in
 two folders is stored once (by Message-ID, else by content). Afterwards old messages are
 deleted from the database (never from the server) and customers' last_contact_date updated.
@@ -14,7 +16,8 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as dt_time
 from typing import cast
 
 from mycrmd.config import MailboxConfig
@@ -29,13 +32,14 @@ from mycrmd.mail.imap import (
     Security,
     search_date,
 )
-from mycrmd.mail.parse import ParsedMail, parse_mail
+from mycrmd.mail.parse import ParsedMail, parse_damaged, parse_mail
 from mycrmd.mail.providers import UNSAFE_LOGIN_HINT, is_unsafe_login
 from mycrmd.mail.signin import Credentials, sign_in
 from mycrmd.model import settings
+from mycrmd.model.folders import UidOutcome
 from mycrmd.model.jobs import RunStatus
 from mycrmd.model.message import MessageType
-from mycrmd.store import config_table, messages
+from mycrmd.store import config_table, mail_ledger, messages
 from mycrmd.store.messages import FolderState, NewMessage
 
 
@@ -64,7 +68,16 @@ class _Tally:
     errors: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, object]:
-        keys = ("folders", "new", "duplicate", "bounces", "invalidated", "skipped")
+        keys = (
+            "folders",
+            "new",
+            "duplicate",
+            "bounces",
+            "invalidated",
+            "older",
+            "skipped",
+            "missing",
+        )
         summary: dict[str, object] = {key: self.counts[key] for key in keys}
         if self.errors:
             summary["errors"] = self.errors
@@ -152,7 +165,13 @@ def _parse_batch(fetched: Sequence[FetchedMail], mailbox: MailboxConfig) -> list
         try:
             parsed = parse_mail(mail.raw, mail.internaldate)
         except Exception as exc:  # one strange mail must not stop the run
-            results.append(_Parsed(mail.uid, None, problem=f"{type(exc).__name__}: {exc}"))
+            problem = f"{type(exc).__name__}: {exc}"
+            try:
+                damaged = parse_damaged(mail.raw, mail.internaldate, problem)
+            except Exception:  # not even its headers: skipped as unreadable
+                results.append(_Parsed(mail.uid, None, problem=problem))
+                continue
+            results.append(_Parsed(mail.uid, to_record(damaged, mailbox), problem=problem))
             continue
         results.append(_Parsed(mail.uid, to_record(parsed, mailbox), parsed.bounce is not None))
     return results
@@ -164,7 +183,7 @@ class FetchMailJob:
 
     async def run(self, ctx: JobContext) -> JobResult:
         values = await config_table.load(ctx.pool)
-        server = _server(values)
+        server = mail_server(values)
         if server is None:
             reason = "no IMAP server or account set (设置 → 参数设置)"
             ctx.log.info("skipped: %s", reason)
@@ -241,15 +260,18 @@ class _Run:
 
     async def sync(self) -> None:
         states = await messages.folder_states(self.ctx.pool, self.server.account)
+        present = []
         for folder in await self.client.folders():
             if not folder.selectable:
                 continue
+            present.append(folder.wire)
             why = excluded(folder, self.ctx.config.mailbox)
-            if why:
-                self.ctx.log.info("folder=%s not synced: %s", folder.name, why)
-                continue
-            self.tally.counts["folders"] += 1
             try:
+                if why:
+                    self.ctx.log.info("folder=%s not synced: %s", folder.name, why)
+                    await self.count_excluded(folder)
+                    continue
+                self.tally.counts["folders"] += 1
                 await self.sync_throttled(folder, states.get(folder.wire))
             except ImapError as exc:
                 if exc.lost:
@@ -259,6 +281,22 @@ class _Run:
                 # One failing folder is skipped; the others still sync.
                 self.ctx.log.error("folder=%s error=%s", folder.name, exc)
                 self.tally.errors.append(f"{folder.name}: {exc}")
+        gone = await mail_ledger.forget_folders_except(self.ctx.pool, self.server.account, present)
+        if gone:
+            self.ctx.log.info("%d folder(s) no longer on the server left the ledger", gone)
+
+    async def count_excluded(self, folder: Folder) -> None:
+        """An excluded folder is in the ledger too: its mails are skipped, not missing."""
+        opened = await self.client.examine(folder)
+        uids = await self.client.uid_search("SINCE", search_date(self.since))
+        ledger = mail_ledger.Ledger(
+            folder.name,
+            opened.uidvalidity,
+            max(opened.uidnext - 1, 0),
+            len(uids),
+            {UidOutcome.EXCLUDED: len(uids)},
+        )
+        await mail_ledger.save_ledger(self.ctx.pool, self.server.account, folder.wire, ledger, [])
 
     async def sync_throttled(self, folder: Folder, known: FolderState | None) -> None:
         """A server that says "later" gets its pauses; what was stored before stays stored."""
@@ -279,21 +317,20 @@ class _Run:
                 )
 
     async def sync_folder(self, folder: Folder, known: FolderState | None) -> None:
-        status = await self.client.status(folder)
-        unchanged = known is not None and known.uidvalidity == status.uidvalidity
-        if unchanged and known is not None and status.uidnext - 1 <= known.last_uid:
-            return  # nothing new: one STATUS, no EXAMINE
+        """Every mail that arrived within the window is accounted for: those without an
+        outcome yet (new, or missed by an earlier run) are fetched; those whose Date: is older
+        than the window are skipped (issue 16 item 6; SENTSINCE is not used: Dovecot's
+        leaves out mails without a Date:, which we date by their arrival)."""
         opened = await self.client.examine(folder)
-        uidvalidity = opened.uidvalidity or status.uidvalidity
-        newest = max(opened.uidnext, status.uidnext) - 1
+        uidvalidity = opened.uidvalidity or (await self.client.status(folder)).uidvalidity
+        if known is not None and known.uidvalidity not in (0, uidvalidity):
+            self.ctx.log.warning("folder=%s UIDVALIDITY changed: rescanning", folder.name)
         since = search_date(self.since)
-        if known is not None and known.uidvalidity == uidvalidity:
-            uids = await self.client.uid_search(f"UID {known.last_uid + 1}:*", "SINCE", since)
-            uids = [uid for uid in uids if uid > known.last_uid]  # "n:*" matches the last mail
-        else:
-            if known is not None:
-                self.ctx.log.warning("folder=%s UIDVALIDITY changed: rescanning", folder.name)
-            uids = await self.client.uid_search("SINCE", since)
+        arrived = await self.client.uid_search("SINCE", since)
+        pool, account = self.ctx.pool, self.server.account
+        done = await mail_ledger.accounted(pool, account, folder.wire, uidvalidity)
+        uids = [uid for uid in arrived if uid not in done]
+        newest = max([opened.uidnext - 1, *arrived, known.last_uid if known else 0])
         found: Counter[str] = Counter()
         batches = [uids[start : start + BATCH] for start in range(0, len(uids), BATCH)]
         # The next batch is fetched and parsed while this one is stored: the round trips and
@@ -310,16 +347,22 @@ class _Run:
             if ahead is not None:
                 # Let it finish (it has a deadline): the connection serves the next folder.
                 await asyncio.gather(ahead, return_exceptions=True)
-        end = FolderState(uidvalidity, max([newest, *uids]))
-        await messages.save_folder_state(self.ctx.pool, self.server.account, folder.wire, end)
+        done = await mail_ledger.accounted(pool, account, folder.wire, uidvalidity)
+        outcomes = Counter(UidOutcome(done[uid]) for uid in arrived if uid in done)
+        ledger = mail_ledger.Ledger(folder.name, uidvalidity, newest, len(arrived), dict(outcomes))
+        await mail_ledger.save_ledger(pool, account, folder.wire, ledger, arrived)
+        found["missing"] = ledger.missing
         self.tally.counts.update(found)
         self.ctx.log.info(
-            "folder=%s new=%d duplicate=%d bounces=%d skipped=%d",
+            "folder=%s new=%d duplicate=%d bounces=%d older=%d skipped=%d on_server=%d missing=%d",
             folder.name,
             found["new"],
             found["duplicate"],
             found["bounces"],
+            found["older"],
             found["skipped"],
+            ledger.on_server,
+            ledger.missing,
         )
 
     async def _fetch_parsed(self, batch: list[int]) -> list[_Parsed]:
@@ -334,24 +377,31 @@ class _Run:
         found: Counter[str],
     ) -> None:
         records = []
+        skipped = []
+        window = datetime.combine(self.since, dt_time())
         for item in parsed:
+            if item.problem:
+                self.ctx.log.warning(
+                    "folder=%s uid=%d damaged: %s", folder.name, item.uid, item.problem
+                )
             if item.record is None:
                 found["skipped"] += 1
-                self.ctx.log.warning(
-                    "folder=%s uid=%d skipped: %s", folder.name, item.uid, item.problem
-                )
-                continue
-            records.append(item.record)
-            found["bounces"] += item.bounce
+                skipped.append((item.uid, UidOutcome.UNREADABLE))
+            elif item.record.date < window:
+                found["older"] += 1
+                skipped.append((item.uid, UidOutcome.OLDER))
+            else:
+                records.append((item.uid, item.record))
+                found["bounces"] += item.bounce
         saved = await messages.save_batch(
-            self.ctx.pool, self.server.account, folder.wire, position, records
+            self.ctx.pool, self.server.account, folder.wire, position, records, skipped
         )
         found["new"] += saved.new
         found["duplicate"] += saved.duplicate
         found["invalidated"] += saved.invalidated
 
 
-def _server(values: dict[str, str]) -> MailServer | None:
+def mail_server(values: dict[str, str]) -> MailServer | None:
     host = settings.text(values, "mail_host")
     user = settings.text(values, "mail_username")
     if not host or not user:

@@ -7,7 +7,10 @@ mailbox-name quoting, no modified UTF-7; EXAMINE does not enter the selected sta
 connection must not run two commands at once (a lock); its response handling recurses once per
 line and copies the rest of what it was handed for every line, so fetches go in batches of
 BATCH and what the socket delivers is handed over in slices of _SLICE (a 256 KB read that
-arrived while the loop was busy held it for 0.3 s; sliced, for a few ms).
+arrived while the loop was busy held it for 0.3 s; sliced, for a few ms). Its IDLE
+(idle_start, wait_server_push, idle_done) is used as it is, under the same lock and loss
+watch; measured with Dovecot: a pushed APPEND reaches the database in 0.6 s (p95, loopback),
+an idle connection costs about 0.08 s of CPU an hour (tests/bench/bench_idle.py).
 """
 
 import asyncio
@@ -281,6 +284,29 @@ class ImapClient:
         response = await self._run(self._client.uid("fetch", uid_set, items), _FETCH_DEADLINE)
         _expect_ok(response, "FETCH")
         return _parse_fetch(response.lines[:-1])
+
+    async def idle(self, renew: float) -> list[str]:
+        """RFC 2177 IDLE in the selected mailbox until the server pushes a change or `renew`
+        seconds pass (servers drop an IDLE after 30 minutes); the pushed lines, or none."""
+        if "IDLE" not in self.capabilities:
+            raise ImapError("the server does not offer IDLE")
+        async with self._lock:
+            try:
+                ended = await asyncio.wait_for(self._client.idle_start(renew), _COMMAND_DEADLINE)
+                waiting = asyncio.ensure_future(self._client.wait_server_push(renew + 5))
+                await asyncio.wait({waiting, self._lost}, return_when=asyncio.FIRST_COMPLETED)
+                if self._lost.done():
+                    waiting.cancel()
+                    raise ImapError(f"connection lost: {_reason(self._lost.result())}", lost=True)
+                pushed = waiting.result()
+                self._client.idle_done()
+                await asyncio.wait_for(ended, _COMMAND_DEADLINE)
+            except (TimeoutError, aioimaplib.AioImapException, OSError) as exc:
+                self.close()
+                raise ImapError(f"IDLE failed: {_reason(exc)}", lost=True) from None
+        if pushed == aioimaplib.STOP_WAIT_SERVER_PUSH:  # the renewal came first
+            return []
+        return [bytes(line).decode("utf-8", "replace") for line in pushed]
 
     async def logout(self) -> None:
         try:

@@ -6,15 +6,19 @@ kept; dates in odd formats, or none, fall back to the server's arrival time.
 import email
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email import policy
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
+from typing import TypeVar
 
 from mycrmd.mail.bounce import Bounce, detect_bounce
 from mycrmd.mail.mime import body_parts, decode_header_value, part_text, raw_header, raw_headers
 from mycrmd.safety.sanitize import clean_html, text_to_html
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -131,3 +135,46 @@ def _body_html(msg: Message) -> str:
     if plain is not None:
         return text_to_html(part_text(plain))
     return ""
+
+
+def _salvage(read: Callable[[], T], fallback: T) -> T:
+    try:
+        return read()
+    except Exception:  # what cannot be read is left out, the rest is kept
+        return fallback
+
+
+def parse_damaged(raw: bytes, internaldate: datetime | None, problem: str) -> ParsedMail:
+    """A mail parse_mail could not read, with what can be read of it (date, addresses,
+    subject) and a note of the error as its content, rather than dropped (issue 17)."""
+    msg = email.message_from_bytes(raw, policy=policy.compat32)
+    sender_name, sender_address = _salvage(
+        lambda: _first_address(raw_headers(msg, "From")), ("", "")
+    )
+    recipients = _salvage(
+        lambda: tuple(
+            dict.fromkeys(
+                address
+                for header in ("To", "Cc", "Bcc")
+                for _, address in _addresses(raw_headers(msg, header))
+            )
+        ),
+        (),
+    )
+    message_id = _salvage(lambda: _message_id(raw_header(msg, "Message-ID")), "")
+    if message_id:
+        key_source = f"id:{message_id}".encode("utf-8", "surrogateescape")
+    else:
+        key_source = b"raw:" + raw
+    arrived = _local(internaldate) if internaldate else datetime.now().replace(microsecond=0)
+    return ParsedMail(
+        message_id=message_id,
+        dedupe_key=hashlib.sha256(key_source).digest(),
+        sender_name=sender_name,
+        sender_address=sender_address,
+        recipients=recipients,
+        date=_salvage(lambda: _date(raw_header(msg, "Date"), internaldate), arrived),
+        subject=_salvage(lambda: decode_header_value(raw_header(msg, "Subject")), ""),
+        html=text_to_html(f"mycrmd could not read this mail: {problem}"),
+        bounce=None,
+    )

@@ -54,3 +54,17 @@ NAME_ROLES: dict[str, FolderRole] = {
     **dict.fromkeys(("all mail", "所有邮件"), FolderRole.ALL),
     **dict.fromkeys(("archive", "archives", "归档"), FolderRole.ARCHIVE),
 }
+
+
+class UidOutcome(StrEnum):
+    """What became of one mail of a folder in the sync ledger (issue 17): stored, or skipped
+    for one of these reasons. A mail on the server within the window with none is missing."""
+
+    STORED = "stored"
+    DUPLICATE = "duplicate"  # its Message-ID (else its content) is stored already
+    EXCLUDED = "excluded"  # its folder is not synced
+    OLDER = "older"  # its Date: is before the look-back window
+    UNREADABLE = "unreadable"  # not even its headers could be read
+
+
+SKIP_REASONS = (UidOutcome.DUPLICATE, UidOutcome.EXCLUDED, UidOutcome.OLDER, UidOutcome.UNREADABLE)

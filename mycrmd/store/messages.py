@@ -7,7 +7,9 @@ from datetime import datetime, timedelta
 
 import aiomysql
 
+from mycrmd.model.folders import UidOutcome
 from mycrmd.model.message import MessageType
+from mycrmd.store.mail_ledger import record_outcomes
 from mycrmd.store.pool import Pool, Row, execute, fetch_all, fetch_one, fetch_value, transaction
 from mycrmd.store.validity import mark_bounced, mark_received
 
@@ -55,19 +57,25 @@ async def save_batch(
     account: str,
     folder: str,
     state: FolderState,
-    batch: Sequence[NewMessage],
+    batch: Sequence[tuple[int, NewMessage]],
+    skipped: Sequence[tuple[int, UidOutcome]] = (),
 ) -> SaveResult:
-    """A batch of mails and the folder's new position, all or nothing: after a crash the
-    next run neither misses nor repeats a mail, and every stored mail has its addresses.
-    A mail already stored (the same Message-ID, in any folder) is counted, not stored again.
-    A handful of statements per batch, not two per mail: round trips were half the job's
-    time. (One fetch run at a time holds the job's lock, so no other writer races us.)"""
+    """A batch of mails (by UID), the outcome of each for the ledger, and the folder's new
+    position, all or nothing: after a crash the next run neither misses nor repeats a mail,
+    and every stored mail has its addresses. A mail already stored (the same Message-ID, in
+    any folder) is counted, not stored again. A handful of statements per batch, not two per
+    mail: round trips were half the job's time. (One fetch run at a time holds the job's lock,
+    so no other writer races us.)"""
     async with transaction(pool) as cur:
-        stored = await _stored_keys(cur, [message.dedupe_key for message in batch])
+        stored = await _stored_keys(cur, [message.dedupe_key for _, message in batch])
         fresh: dict[bytes, NewMessage] = {}
-        for message in batch:
-            if message.dedupe_key not in stored:
-                fresh.setdefault(message.dedupe_key, message)
+        outcomes = list(skipped)
+        for uid, message in batch:
+            if message.dedupe_key in stored or message.dedupe_key in fresh:
+                outcomes.append((uid, UidOutcome.DUPLICATE))
+            else:
+                fresh[message.dedupe_key] = message
+                outcomes.append((uid, UidOutcome.STORED))
         for chunk in _by_size(list(fresh.values())):
             await _insert_messages(cur, chunk)
         ids = await _stored_keys(cur, list(fresh))
@@ -89,6 +97,7 @@ async def save_batch(
                 )
             if message.proves:
                 await mark_received(cur, message.proves, message.date, ids[key])
+        await record_outcomes(cur, account, folder, state.uidvalidity, outcomes)
         await _save_state(cur, account, folder, state)
     return SaveResult(len(fresh), len(batch) - len(fresh), invalidated)
 

@@ -14,7 +14,7 @@ from mycrmd.model.settings import SEEDED
 from mycrmd.store.pool import Pool, connection, fetch_value, quote_name
 from mycrmd.system.resources import resource
 
-LATEST = 2
+LATEST = 3
 
 # Unique keys an original database may lack, as (table, column).
 _UNIQUE_KEYS = (("config", "parameter"), ("customers", "email"))
@@ -175,7 +175,39 @@ async def _seed_settings(cur: aiomysql.Cursor) -> None:
     )
 
 
+# The sync ledger's counts per folder (issue 17), added to mail_folders.
+_LEDGER_COLUMNS = (
+    ("name", "VARCHAR(255) NOT NULL DEFAULT ''"),  # decoded, as people read it
+    ("on_server", "INT UNSIGNED NOT NULL DEFAULT 0"),
+    ("stored", "INT UNSIGNED NOT NULL DEFAULT 0"),
+    ("skipped_duplicate", "INT UNSIGNED NOT NULL DEFAULT 0"),
+    ("skipped_excluded", "INT UNSIGNED NOT NULL DEFAULT 0"),
+    ("skipped_older", "INT UNSIGNED NOT NULL DEFAULT 0"),
+    ("skipped_unreadable", "INT UNSIGNED NOT NULL DEFAULT 0"),
+    ("missing", "INT UNSIGNED NOT NULL DEFAULT 0"),
+    ("push", "TINYINT(1) NOT NULL DEFAULT 0"),
+)
+
+
+async def _step_3_sync_ledger(cur: aiomysql.Cursor) -> None:
+    """The per-folder ledger: its counts in mail_folders, each UID's outcome in mail_uids
+    (created by schema.sql, which step 1 ran on a new database; an older one lacks it)."""
+    for statement in schema_statements():
+        if "mail_uids" in statement:
+            await cur.execute(statement)
+    for column, kind in _LEDGER_COLUMNS:
+        await cur.execute(
+            "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() "
+            "AND TABLE_NAME = 'mail_folders' AND COLUMN_NAME = %s",
+            (column,),
+        )
+        (present,) = await cur.fetchone()
+        if not present:
+            await cur.execute(f"ALTER TABLE mail_folders ADD COLUMN {column} {kind}")
+
+
 _STEPS: list[tuple[int, Callable[[aiomysql.Cursor], Awaitable[None]]]] = [
     (1, _step_1_baseline),
     (2, _step_2_validity_history),
+    (3, _step_3_sync_ledger),
 ]

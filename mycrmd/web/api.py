@@ -8,6 +8,7 @@ from mycrmd.web import (
     api_customers,
     api_import,
     api_jobs,
+    api_mail,
     api_messages,
     api_settings,
     api_stats,
@@ -54,6 +55,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *api_settings.ENDPOINTS,
     *api_stats.ENDPOINTS,
     *api_jobs.ENDPOINTS,
+    *api_mail.ENDPOINTS,
     *api_import.ENDPOINTS,
     *exports.ENDPOINTS,
 )

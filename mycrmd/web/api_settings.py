@@ -51,6 +51,9 @@ async def update_settings(request: web.Request) -> web.Response:
             raise ApiError(400, "invalid_setting", message, field=name) from None
     _require_guarded_secrets(changes, await config_table.load(pool))
     await config_table.put(pool, changes)
+    services = request.app[SERVICES]
+    if services.idle is not None and any(name.startswith("mail_") for name in changes):
+        await services.idle.restart(services.config)  # the push connections log in afresh
     return respond(visible(await config_table.load(pool)))
 
 

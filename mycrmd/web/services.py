@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from mycrmd.config import Config
+from mycrmd.jobs.idle import IdleWatcher
 from mycrmd.jobs.scheduler import Scheduler
 from mycrmd.store.pool import Pool
 
@@ -16,6 +17,7 @@ class Services:
     pool: Pool
     scheduler: Scheduler
     config: Config
+    idle: IdleWatcher | None = None  # IMAP IDLE push, made afresh when the mailbox changes
 
 
 SERVICES = web.AppKey("services", Services)

@@ -6,6 +6,7 @@ import { wireImport } from "./importer.js";
 import { wireJobStatus } from "./jobstatus.js";
 import { t } from "./i18n.js";
 import { logView } from "./logs.js";
+import { syncView } from "./sync.js";
 import { wireMenus } from "./menus.js";
 import { SidePanel } from "./panel.js";
 import { Tabs } from "./tabs.js";
@@ -117,6 +118,11 @@ function openLog(job, title) {
   });
 }
 
+function openSync() {
+  const view = syncView();
+  tabs.open("sync", t("menu.sync"), () => view.element, { onShow: () => view.start() });
+}
+
 async function openHelp() {
   tabs.open("help", t("menu.help"), () => {
     const box = document.createElement("div");
@@ -152,6 +158,7 @@ wireMenus((action, item, event) => {
     else panel.showNotices();
   }
   if (action === "log") openLog(item.dataset.job, item.textContent);
+  if (action === "sync") openSync();
   if (action === "settings") settingsDialog.open();
   if (action === "theme") applyTheme(item.dataset.theme);
   if (action === "help") openHelp();

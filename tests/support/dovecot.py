@@ -192,6 +192,34 @@ service imap-login {{
 
         await asyncio.to_thread(run)
 
+    async def rename(self, user: MailUser, old: str, new: str) -> None:
+        def run() -> None:
+            client = self._client(user)
+            typ, data = client.rename(_quoted(old), _quoted(new))
+            assert typ == "OK", data
+            client.logout()
+
+        await asyncio.to_thread(run)
+
+    async def move(self, user: MailUser, folder: str, subject: str, to: str | None) -> None:
+        """The mail with this subject leaves the folder: copied to `to` first unless None
+        (deleted), then expunged, as a mail client moves or deletes a mail."""
+
+        def run() -> None:
+            client = self._client(user)
+            client.select(_quoted(folder))
+            typ, data = client.uid("SEARCH", "HEADER", "Subject", f'"{subject}"')
+            assert typ == "OK" and data[0], data
+            uids = data[0].decode().replace(" ", ",")
+            if to is not None:
+                typ, data = client.uid("COPY", uids, _quoted(to))
+                assert typ == "OK", data
+            client.uid("STORE", uids, "+FLAGS", "(\\Deleted)")
+            client.expunge()
+            client.logout()
+
+        await asyncio.to_thread(run)
+
     async def append(
         self,
         user: MailUser,

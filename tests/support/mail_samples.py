@@ -65,13 +65,17 @@ def big5_and_latin2() -> bytes:
     )
 
 
+RAW8_DAY = datetime.now().date() - timedelta(days=2)
+
+
 def raw_utf8_headers_and_lying_charset() -> bytes:
     """8-bit UTF-8 in headers (no RFC 2047), a body labelled ISO-8859-1 that is UTF-8, and a
-    Date with a comment and an odd zone."""
+    Date with a comment and an odd zone, two days ago (RAW8_DAY) at 9:05 in India."""
+    day = RAW8_DAY.strftime("%a, %-d %b %Y")
     return (
         f"From: Müller GmbH <info@mueller.example>\r\nTo: {ME}\r\n"
         "Subject: Bestellung über 500 Stück — 你好\r\n"
-        "Date: Tue, 3 Nov 2026 9:05:00 +0530 (IST)\r\n"
+        f"Date: {day} 9:05:00 +0530 (IST)\r\n"
         "Message-ID: <raw-1@mueller.example>\r\nMIME-Version: 1.0\r\n"
         "Content-Type: text/plain; charset=iso-8859-1\r\n\r\n"
         "Grüße aus München\r\n"
