@@ -9,7 +9,16 @@ from mycrmd.model.customer import COLUMNS
 from mycrmd.model.history import Source
 from mycrmd.store.counts import totals
 from mycrmd.store.history import record
-from mycrmd.store.pool import Pool, Row, execute, fetch_one, insert, transaction
+from mycrmd.store.pool import (
+    Pool,
+    Row,
+    conflict_pause,
+    execute,
+    fetch_one,
+    insert,
+    is_conflict,
+    transaction,
+)
 
 _SELECT = ", ".join(COLUMNS)
 
@@ -24,8 +33,9 @@ class DuplicateEmail(Exception):
         self.existing = existing
 
 
-# Writes retried when the row holding the address changed between the refusal and the look-up
-_ATTEMPTS = 3
+# Writes retried when the row holding the address changed between the refusal and the look-up,
+# or when a concurrent write won a lock race (deadlock)
+_ATTEMPTS = 5
 
 
 async def get(pool: Pool, customer_id: int) -> Row | None:
@@ -59,6 +69,11 @@ async def create(pool: Pool, values: Mapping[str, Any]) -> int:
         except pymysql.err.IntegrityError as exc:
             await _raise_duplicate(pool, exc, values.get("email"), attempt)
             continue
+        except pymysql.err.OperationalError as exc:
+            if not is_conflict(exc) or attempt == _ATTEMPTS - 1:
+                raise
+            await conflict_pause(attempt)
+            continue
         totals.forget()
         return new_id
     raise AssertionError("unreachable: the last attempt raises")
@@ -68,29 +83,38 @@ async def update(pool: Pool, customer_id: int, values: Mapping[str, Any]) -> boo
     """Change some columns of one customer; False when there is no such customer."""
     if not values:
         return await get(pool, customer_id) is not None
-    assignments = ", ".join(f"{name} = %s" for name in values)
     for attempt in range(_ATTEMPTS):
         try:
-            async with transaction(pool) as cur:
-                await cur.execute(
-                    "SELECT valid FROM customers WHERE id = %s FOR UPDATE", (customer_id,)
-                )
-                before = await cur.fetchone()
-                changed = await cur.execute(
-                    f"UPDATE customers SET {assignments} WHERE id = %s",  # noqa: S608 (checked)
-                    [*values.values(), customer_id],
-                )
-                new = values.get("valid")
-                if before is not None and new is not None and int(str(new)) != before["valid"]:
-                    await record(
-                        cur, customer_id, "valid", before["valid"], new, Source.USER, "edited"
-                    )
+            changed = await _apply(pool, customer_id, values)
         except pymysql.err.IntegrityError as exc:
             await _raise_duplicate(pool, exc, values.get("email"), attempt)
+            continue
+        except pymysql.err.OperationalError as exc:
+            if not is_conflict(exc) or attempt == _ATTEMPTS - 1:
+                raise
+            await conflict_pause(attempt)
             continue
         totals.forget()
         return bool(changed) or await get(pool, customer_id) is not None
     raise AssertionError("unreachable: the last attempt raises")
+
+
+async def _apply(pool: Pool, customer_id: int, values: Mapping[str, Any]) -> int:
+    """One UPDATE; a change of validity also writes its history, in the same transaction.
+    Only then is the row locked first: a lock held across the UPDATE's unique-key check
+    would make concurrent address swaps deadlock."""
+    assignments = ", ".join(f"{name} = %s" for name in values)
+    statement = f"UPDATE customers SET {assignments} WHERE id = %s"  # noqa: S608 (checked)
+    if "valid" not in values:
+        return await execute(pool, statement, [*values.values(), customer_id])
+    async with transaction(pool) as cur:
+        await cur.execute("SELECT valid FROM customers WHERE id = %s FOR UPDATE", (customer_id,))
+        before = await cur.fetchone()
+        changed = await cur.execute(statement, [*values.values(), customer_id])
+        new = int(str(values["valid"]))
+        if before is not None and new != before["valid"]:
+            await record(cur, customer_id, "valid", before["valid"], new, Source.USER, "edited")
+        return changed
 
 
 async def delete(pool: Pool, customer_id: int) -> bool:

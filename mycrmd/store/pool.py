@@ -8,6 +8,7 @@ under it is retried once on a fresh one.
 
 import asyncio
 import contextlib
+import random
 import time
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
@@ -36,6 +37,21 @@ class DatabaseUnavailable(Exception):
 
 class DatabaseConfigError(Exception):
     """The server answers but refuses the configured account or database."""
+
+
+_CONFLICTS = {1205, 1213}  # lock wait timeout, deadlock: the statement may simply be retried
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """A write that lost a lock race: InnoDB rolled it back, and running it again is safe."""
+    return isinstance(exc, pymysql.err.OperationalError) and bool(exc.args) and (
+        exc.args[0] in _CONFLICTS
+    )
+
+
+async def conflict_pause(attempt: int) -> None:
+    """A short, random wait, longer each time, so two writers that collided do not again."""
+    await asyncio.sleep(random.uniform(0, 0.01 * (attempt + 1)))  # noqa: S311 (not a secret)
 
 
 def is_connection_error(exc: BaseException) -> bool:
