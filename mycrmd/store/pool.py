@@ -44,14 +44,16 @@ _CONFLICTS = {1205, 1213}  # lock wait timeout, deadlock: the statement may simp
 
 def is_conflict(exc: BaseException) -> bool:
     """A write that lost a lock race: InnoDB rolled it back, and running it again is safe."""
-    return isinstance(exc, pymysql.err.OperationalError) and bool(exc.args) and (
-        exc.args[0] in _CONFLICTS
+    return (
+        isinstance(exc, pymysql.err.OperationalError)
+        and bool(exc.args)
+        and (exc.args[0] in _CONFLICTS)
     )
 
 
 async def conflict_pause(attempt: int) -> None:
     """A short, random wait, longer each time, so two writers that collided do not again."""
-    await asyncio.sleep(random.uniform(0, 0.01 * (attempt + 1)))  # noqa: S311 (not a secret)
+    await asyncio.sleep(random.uniform(0, 0.01 * (attempt + 1)))
 
 
 def is_connection_error(exc: BaseException) -> bool:
