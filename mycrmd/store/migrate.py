@@ -11,10 +11,11 @@ from collections.abc import Awaitable, Callable
 import aiomysql
 
 from mycrmd.model.settings import SEEDED
+from mycrmd.store import search
 from mycrmd.store.pool import Pool, connection, fetch_value, quote_name
 from mycrmd.system.resources import resource
 
-LATEST = 1
+LATEST = 4
 
 # Unique keys an original database may lack, as (table, column).
 _UNIQUE_KEYS = (("config", "parameter"), ("customers", "email"))
@@ -151,6 +152,14 @@ async def _seed_settings(cur: aiomysql.Cursor) -> None:
     )
 
 
+async def _step_4_message_search(cur: aiomysql.Cursor) -> None:
+    """The mail search's index, filled from the stored mail, where the server has Mroonga
+    (without it the search scans; `mycrmd reindex` creates the index once it is installed)."""
+    if not await _table_exists(cur, search.TABLE):
+        await search.rebuild(cur)
+
+
 _STEPS: list[tuple[int, Callable[[aiomysql.Cursor], Awaitable[None]]]] = [
     (1, _step_1_baseline),
+    (4, _step_4_message_search),
 ]
