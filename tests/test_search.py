@@ -5,12 +5,14 @@ from datetime import datetime, timedelta
 from hashlib import sha256
 
 from aiohttp.test_utils import TestClient
+from playwright.async_api import expect
 
 from mycrmd.model.message import MessageType
 from mycrmd.store import messages, search
 from mycrmd.store.messages import FolderState, NewMessage
 from mycrmd.store.pool import Pool, execute, fetch_value, insert
 from tests.support.api import get_json
+from tests.support.browser import UiPage
 
 _MAILS = [
     ("receive", "询价", "<p>您好，最新报价单如下</p><div class='x'>请查收</div>", 3),
@@ -139,3 +141,31 @@ async def test_without_the_index_a_scan_finds_the_same(client: TestClient, pool:
     # a mail stored without the index is found once it is rebuilt
     assert await search.reindex(pool) == 4
     assert await _subjects(client, "q=ZX200") == ["Excavator"]
+
+
+async def test_the_panel_searches_mail_and_opens_a_hit(ui: UiPage, pool: Pool) -> None:
+    await _store(pool)
+    await add_raw(pool, "<p>报价 &lt;img src=x onerror=alert(1)&gt;</p>")
+    page = await ui.open()
+    await page.get_by_placeholder("邮件搜索").fill("报价单")
+    await page.get_by_role("button", name="搜索", exact=True).click()
+    hits = page.locator("#mail-search-list li")
+    await expect(hits).to_have_count(1)
+    await expect(hits.first.locator("mark")).to_have_text("报价单")
+    await expect(page.locator("#mail-search-scan")).to_be_hidden()
+    await ui.shot("mail-search-hits")
+    await page.get_by_placeholder("邮件搜索").fill("报价")
+    await page.get_by_role("button", name="搜索", exact=True).click()
+    await expect(hits).to_have_count(2)
+    raw = hits.filter(has_text="onerror")
+    await expect(raw.locator("img")).to_have_count(0)
+    await expect(raw.locator(".mail-hit-snippet")).to_contain_text("<img src=x onerror=alert(1)>")
+    await hits.filter(has_text="询价").click()
+    await expect(page.locator("#message-view")).to_be_visible()
+    await expect(page.locator("#message-subject")).to_have_text("询价")
+    assert await page.locator("#message-frame").get_attribute("sandbox") is not None
+    await ui.shot("mail-search-opened")
+    await execute(pool, f"DROP TABLE {search.TABLE}")
+    await page.get_by_role("button", name="返回列表").click()
+    await page.get_by_role("button", name="搜索", exact=True).click()
+    await expect(page.locator("#mail-search-scan")).to_be_visible()
