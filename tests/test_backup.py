@@ -128,7 +128,7 @@ async def test_a_local_backup_restores_and_its_credentials_stay_off_the_command_
     assert result.status == "ok", result.summary
     local = tmp_path / "local" / f"mycrm-{STAMP}.zip"
     assert result.summary["file"] == str(local)
-    assert result.summary["verified"] is True and result.summary["tables"] == 7
+    assert result.summary["verified"] is True and result.summary["tables"] == 8
     with zipfile.ZipFile(local) as archive:
         assert archive.namelist() == [f"mycrm-{STAMP}.sql"]
         sql = archive.read(f"mycrm-{STAMP}.sql").decode()
@@ -139,7 +139,7 @@ async def test_a_local_backup_restores_and_its_credentials_stay_off_the_command_
     assert not list(cfg.state_dir.glob("client-*.cnf")), "the option file is removed"
     assert stat.S_IMODE(local.stat().st_mode) == 0o600, "the backup holds every secret"
     log = backup_log(cfg)
-    assert "dump: " in log and "verify: 7 tables" in log
+    assert "dump: " in log and "verify: 8 tables" in log
     assert "upload: no [backup] host set, keeping the local copy only" in log
 
 
