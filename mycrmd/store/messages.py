@@ -84,7 +84,7 @@ async def save_batch(
         await search.add(
             cur,
             [
-                (ids[key], search.document(m.subject, m.sender, m.addresses, m.content))
+                (ids[key], m.date, search.document(m.subject, m.sender, m.addresses, m.content))
                 for key, m in fresh.items()
             ],
         )
