@@ -27,7 +27,7 @@ from mycrmd.jobs.verify import every_address_errored
 from mycrmd.model.customer import COLUMNS
 from mycrmd.model.jobs import JobName, RunStatus
 from mycrmd.safety import passwords, redact
-from mycrmd.store import databases
+from mycrmd.store import databases, search
 from mycrmd.store.customer_list import ORDERS, ListQuery
 from mycrmd.store.migrate import MigrationError, schema_version
 from mycrmd.store.pool import DatabaseConfigError, DatabaseUnavailable
@@ -84,6 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run one job now and exit when it is done")
     run.add_argument("job", choices=[job.name for job in registry.jobs()])
     sub.add_parser("migrate", help="bring the database's schema up to date")
+    sub.add_parser("reindex", help="rebuild the mail search's index from the stored mail")
     import_cmd = sub.add_parser("import", help="import customers from a CSV file")
     import_cmd.add_argument("file", type=Path, help="CSV: UTF-8, UTF-16 or GBK; , ; or tab")
     import_cmd.add_argument(
@@ -216,6 +217,16 @@ async def _migrate(cfg: config.Config, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _reindex(cfg: config.Config, args: argparse.Namespace) -> int:
+    async with open_store(cfg) as pool:
+        done = await search.reindex(pool)
+    if done < 0:
+        print("mycrmd: the database server has no Mroonga engine; searches scan instead")
+        return 1
+    print(f"indexed {done} mails")
+    return 0
+
+
 async def _restore(cfg: config.Config, args: argparse.Namespace) -> int:
     into = args.into or f"{cfg.db.db}_restore_{datetime.now():%Y%m%d_%H%M%S}"
     async with open_store(cfg) as pool:
@@ -319,6 +330,7 @@ _COMMANDS: dict[str, Command] = {
     "serve": _serve,
     "run": _run_job,
     "migrate": _migrate,
+    "reindex": _reindex,
     "restore": _restore,
     "import": _import,
     "export": _export,

@@ -10,10 +10,10 @@ set -eu
 cd "$(dirname "$0")/.."
 . systemd/prerequisites.sh
 
-# MariaDB (the embedded server, the dump tool), a three-node Galera cluster (mariadb-server
+# MariaDB (the embedded server with Mroonga for the mail search, the dump tool), a three-node Galera cluster (mariadb-server
 # brings its SST script; galera-4, rsync), Dovecot, Chromium and a CJK font for the UI,
 # libatomic1 for the node program that Playwright's Python package drives Chromium with.
-packages="mariadb-server-core mariadb-client mariadb-server galera-4 rsync dovecot-imapd"
+packages="mariadb-server-core mariadb-client mariadb-server mariadb-plugin-mroonga galera-4 rsync dovecot-imapd"
 packages="$packages chromium fonts-wqy-microhei libatomic1"
 # shellcheck disable=SC2086 # one word per package
 install_missing $packages

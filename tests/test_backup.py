@@ -128,7 +128,7 @@ async def test_a_local_backup_restores_and_its_credentials_stay_off_the_command_
     assert result.status == "ok", result.summary
     local = tmp_path / "local" / f"mycrm-{STAMP}.zip"
     assert result.summary["file"] == str(local)
-    assert result.summary["verified"] is True and result.summary["tables"] == 7
+    assert result.summary["verified"] is True and result.summary["tables"] == 8
     with zipfile.ZipFile(local) as archive:
         assert archive.namelist() == [f"mycrm-{STAMP}.sql"]
         sql = archive.read(f"mycrm-{STAMP}.sql").decode()
@@ -142,7 +142,7 @@ async def test_a_local_backup_restores_and_its_credentials_stay_off_the_command_
     assert stat.S_IMODE(cfg.log_dir.stat().st_mode) == 0o700, "logs hold customers' addresses"
     assert {stat.S_IMODE(path.stat().st_mode) for path in cfg.log_dir.iterdir()} == {0o600}
     log = backup_log(cfg)
-    assert "dump: " in log and "verify: 7 tables" in log
+    assert "dump: " in log and "verify: 8 tables" in log
     assert "upload: no [backup] host set, keeping the local copy only" in log
 
 

@@ -39,6 +39,7 @@ async def test_an_empty_database_gets_the_whole_schema_and_the_defaults(raw_pool
         "customers",
         "messages",
         "msg_addrs",
+        "message_search",
         "schema_migrations",
         "mail_folders",
         "mail_uids",

@@ -9,6 +9,7 @@ import aiomysql
 
 from mycrmd.model.folders import UidOutcome
 from mycrmd.model.message import MessageType
+from mycrmd.store import search
 from mycrmd.store.mail_ledger import record_outcomes
 from mycrmd.store.pool import Pool, Row, execute, fetch_all, fetch_one, fetch_value, transaction
 from mycrmd.store.validity import mark_bounced, mark_received
@@ -89,6 +90,13 @@ async def save_batch(
             await cur.executemany(
                 "INSERT INTO msg_addrs (msg_id, address) VALUES (%s, %s)", addresses
             )
+        await search.add(
+            cur,
+            [
+                (ids[key], m.date, search.document(m.subject, m.sender, m.addresses, m.content))
+                for key, m in fresh.items()
+            ],
+        )
         invalidated = 0
         for key, message in sorted(fresh.items(), key=lambda item: item[1].date):
             for address in message.dead_addresses:
@@ -189,6 +197,7 @@ async def delete_older_than(pool: Pool, days: int) -> int:
         marks = ", ".join(["%s"] * len(ids))
         async with transaction(pool) as cur:
             await cur.execute(f"DELETE FROM msg_addrs WHERE msg_id IN ({marks})", ids)  # noqa: S608 (placeholders)
+            await search.remove(cur, ids)
             deleted += await cur.execute(f"DELETE FROM messages WHERE id IN ({marks})", ids)  # noqa: S608 (placeholders)
 
 

@@ -11,10 +11,11 @@ from collections.abc import Awaitable, Callable
 import aiomysql
 
 from mycrmd.model.settings import SEEDED
+from mycrmd.store import search
 from mycrmd.store.pool import Pool, connection, fetch_value, quote_name
 from mycrmd.system.resources import resource
 
-LATEST = 3
+LATEST = 4
 
 # Unique keys an original database may lack, as (table, column).
 _UNIQUE_KEYS = (("config", "parameter"), ("customers", "email"))
@@ -206,8 +207,16 @@ async def _step_3_sync_ledger(cur: aiomysql.Cursor) -> None:
             await cur.execute(f"ALTER TABLE mail_folders ADD COLUMN {column} {kind}")
 
 
+async def _step_4_message_search(cur: aiomysql.Cursor) -> None:
+    """The mail search's index, filled from the stored mail, where the server has Mroonga
+    (without it the search scans; `mycrmd reindex` creates the index once it is installed)."""
+    if not await _table_exists(cur, search.TABLE):
+        await search.rebuild(cur)
+
+
 _STEPS: list[tuple[int, Callable[[aiomysql.Cursor], Awaitable[None]]]] = [
     (1, _step_1_baseline),
     (2, _step_2_validity_history),
     (3, _step_3_sync_ledger),
+    (4, _step_4_message_search),
 ]

@@ -29,6 +29,10 @@ _PR_SET_PDEATHSIG = 1
 # own readiness and status as if it were mycrmd.
 _SYSTEMD_VARIABLES = ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID")
 _libc_prctl = ctypes.CDLL(None, use_errno=True).prctl
+# Mroonga (Debian's mariadb-plugin-mroonga) gives the mail search an n-gram full-text index;
+# loaded when installed, and the search falls back to a scan when it is not.
+_PLUGIN_DIRS = ("/usr/lib/mysql/plugin", "/usr/lib64/mysql/plugin", "/usr/local/mysql/lib/plugin")
+_MROONGA = "ha_mroonga.so"
 
 
 class EmbeddedServerError(Exception):
@@ -223,6 +227,7 @@ class EmbeddedServer:
             "--max-allowed-packet=64M",
             "--character-set-server=utf8mb4",
             "--collation-server=utf8mb4_general_ci",
+            *_plugin_args(),
             *self._user_args(),
         ]
 
@@ -297,6 +302,14 @@ class EmbeddedServer:
             return f"no error log at {self._error_log}"
         errors = [line for line in lines if "[ERROR]" in line] or lines
         return " | ".join(errors[-3:])
+
+
+def _plugin_args() -> list[str]:
+    """Load Mroonga when its shared object is installed."""
+    for folder in _PLUGIN_DIRS:
+        if (Path(folder) / _MROONGA).is_file():
+            return [f"--plugin-dir={folder}", f"--plugin-load-add={_MROONGA}"]
+    return []
 
 
 async def _terminate(pid: int, wait: Callable[[], Awaitable[object]]) -> None:

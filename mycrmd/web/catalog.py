@@ -100,6 +100,19 @@ TEXTS: dict[str, tuple[str, str]] = {
     "history.none": ("没有变更记录", "No changes recorded"),
     "history.mail": ("查看邮件", "Show the mail"),
     "history.why": ("原因：{reason}", "Why: {reason}"),
+    # Mail search (issue 18)
+    "search.mail": ("邮件搜索", "Search mail"),
+    "search.go": ("搜索", "Search"),
+    "search.clear": ("清除", "Clear"),
+    "search.found": ("找到 {total} 封邮件", "{total} mails found"),
+    "search.capped": (
+        "找到 1000 封以上邮件，只列出最新的",
+        "over 1000 mails found; the newest listed",
+    ),
+    "search.scan": (
+        "数据库没有 Mroonga 全文索引，搜索较慢",
+        "the database has no Mroonga full-text index: searching is slower",
+    ),
     "msg.date": ("时间", "Date"),
     "msg.type": ("类型", "Type"),
     "msg.sender": ("发件人", "From"),

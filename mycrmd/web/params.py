@@ -6,6 +6,7 @@ import asyncio
 import json
 from collections.abc import Awaitable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -110,7 +111,27 @@ class Words:
         return {"type": "string", "maxLength": self.max_length}
 
 
-Param = Whole | Flag | Choice | Words
+@dataclass(frozen=True)
+class Day:
+    """A calendar day, YYYY-MM-DD, or nothing."""
+
+    name: str
+    description: str
+
+    def read(self, request: web.Request) -> datetime | None:
+        raw = request.query.get(self.name, "").strip()
+        if not raw:
+            return None
+        try:
+            return datetime.strptime(raw, "%Y-%m-%d")
+        except ValueError:
+            raise bad(self.name, "必须是 YYYY-MM-DD 日期", "must be a date YYYY-MM-DD") from None
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "string", "format": "date"}
+
+
+Param = Whole | Flag | Choice | Words | Day
 
 
 @dataclass(frozen=True)

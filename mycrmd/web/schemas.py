@@ -80,6 +80,26 @@ MESSAGE = {
         "addresses": {"type": "array", "items": {"type": "string"}},
     },
 }
+# A search hit: the message row, its addresses, and plain text around the match with the
+# matches' [start, end) offsets (UTF-16 units), which the UI escapes and wraps.
+SEARCH_HIT = {
+    **MESSAGE,
+    "required": [*MESSAGE["required"], "snippet"],
+    "properties": {
+        **MESSAGE["properties"],
+        "snippet": {
+            "type": "object",
+            "required": ["text", "marks"],
+            "properties": {
+                "text": {"type": "string"},
+                "marks": {
+                    "type": "array",
+                    "items": {"type": "array", "items": {"type": "integer"}},
+                },
+            },
+        },
+    },
+}
 # A secret is only said to be set or not, as <name>_set.
 SETTINGS_SHOWN = {
     "type": "object",

@@ -8,12 +8,14 @@ import { t } from "./i18n.js";
 import { logView } from "./logs.js";
 import { syncView } from "./sync.js";
 import { wireMenus } from "./menus.js";
+import { MailSearch } from "./mail_search.js";
 import { SidePanel } from "./panel.js";
 import { Tabs } from "./tabs.js";
 import { confirmAction, fail, toast } from "./ui.js";
 
 const tabs = new Tabs(document.getElementById("tabs"));
 const panel = new SidePanel();
+new MailSearch(panel);
 let selected = null;
 let activeGrid = null;
 
