@@ -37,7 +37,7 @@ def mail(key: str, days_ago: float, *, dead: str = "", proves: str = "") -> NewM
 
 
 async def store(pool: Pool, *mails: NewMessage) -> None:
-    await save_batch(pool, "acct", "INBOX", FolderState(1, len(mails)), mails)
+    await save_batch(pool, "acct", "INBOX", FolderState(1, len(mails)), list(enumerate(mails, 1)))
 
 
 async def new_customer(pool: Pool, email: str, valid: int) -> int:

@@ -177,4 +177,5 @@ def parse_damaged(raw: bytes, internaldate: datetime | None, problem: str) -> Pa
         subject=_salvage(lambda: decode_header_value(raw_header(msg, "Subject")), ""),
         html=text_to_html(f"mycrmd could not read this mail: {problem}"),
         bounce=None,
+        automatic=True,  # unread, it proves nothing about its sender's address
     )
