@@ -36,7 +36,9 @@ async def _store(pool: Pool) -> list[int]:
         )
         for kind, subject, content, days in _MAILS
     ]
-    await messages.save_batch(pool, "me@us.example", "INBOX", FolderState(1, 4), batch)
+    await messages.save_batch(
+        pool, "me@us.example", "INBOX", FolderState(1, 4), list(enumerate(batch, 1))
+    )
     return [
         await fetch_value(pool, "SELECT id FROM messages WHERE subject = %s", (subject,))
         for _, subject, _, _ in _MAILS
@@ -113,7 +115,7 @@ async def add_raw(pool: Pool, content: str) -> None:
         content,
         ("s@x.example",),
     )
-    await messages.save_batch(pool, "a", "INBOX", FolderState(1, 1), [new])
+    await messages.save_batch(pool, "a", "INBOX", FolderState(1, 1), [(1, new)])
 
 
 async def test_retention_removes_from_the_index_and_reindex(pool: Pool) -> None:
