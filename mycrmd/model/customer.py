@@ -185,3 +185,5 @@ SEARCHABLE = tuple(field.name for field in FIELDS if field.searchable)
 # The CSV exports (R-IO1): every customer, valid (1), invalid (0), the grid as shown, those
 # due for follow-up (English headers, for mass-mailing software), and the import template.
 EXPORT_KINDS = ("all", "valid", "invalid", "current", "followup", "template")
+# The grids a `current` export can show: every customer, or those due for follow-up.
+GRID_LISTS = ("customers", "followup")

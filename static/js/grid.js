@@ -82,7 +82,8 @@ export class Grid {
 
   exportUrl() {
     const { q, only_valid, sort, order } = this.state;
-    return `/export/customers.csv?${new URLSearchParams({ type: "current", q, only_valid, sort, order })}`;
+    const query = { type: "current", list: this.root.dataset.kind, q, only_valid, sort, order };
+    return `/export/customers.csv?${new URLSearchParams(query)}`;
   }
 
   change(changes, cursor = {}) {
