@@ -43,8 +43,10 @@ async def test_upload_shows_the_result_and_offers_the_rejected_rows(ui: UiPage, 
     await expect(status).to_have_text("完成：共 4 行，新增 3，更新 0，拒绝 2（GB18030 (GBK)）")
     rejected = dialog.locator("#import-rejected tr")
     await expect(rejected).to_have_count(2)
-    await expect(rejected.nth(0)).to_contain_text("4email邮箱地址无效: not-an-address")
-    await expect(rejected.nth(1)).to_contain_text("5importance客户评级必须是 0-5 的整数")
+    await expect(rejected.nth(0)).to_contain_text(
+        "4邮箱邮箱地址无效: not-an-address（缺少 @ 符号）"
+    )
+    await expect(rejected.nth(1)).to_contain_text("5客户评级客户评级必须是 0-5 的整数")
     await ui.shot("import-result")
     async with page.expect_download() as waiting:
         await dialog.get_by_role("link", name="下载被拒绝的行").click()

@@ -113,7 +113,7 @@ function show(result, dryRun) {
   body.replaceChildren();
   for (const rejected of result.rejected.slice(0, 200)) {
     const row = body.insertRow();
-    for (const text of [rejected.row, rejected.field, rejected.message]) row.insertCell().textContent = text;
+    for (const text of [rejected.row, fieldLabel(rejected.field), rejected.message]) row.insertCell().textContent = text;
   }
   const link = document.getElementById("import-rejected-csv");
   if (rejectedLink) URL.revokeObjectURL(rejectedLink);
@@ -121,7 +121,7 @@ function show(result, dryRun) {
   link.hidden = result.rejected.length === 0;
   if (result.rejected.length) {
     const lines = [[...result.header, t("import.error_column")]];
-    for (const rejected of result.rejected) lines.push([...rejected.cells, `${rejected.field}: ${rejected.message}`]);
+    for (const rejected of result.rejected) lines.push([...rejected.cells, `${fieldLabel(rejected.field)}: ${rejected.message}`]);
     const text = "\ufeff" + lines.map((cells) => cells.map(csvCell).join(",")).join("\r\n") + "\r\n";
     rejectedLink = URL.createObjectURL(new Blob([text], { type: "text/csv;charset=utf-8" }));
     link.href = rejectedLink;
@@ -134,4 +134,10 @@ function csvCell(value) {
   let text = String(value ?? "");
   if (/^[=+\-@\t\r']/.test(text)) text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+// A rejected row names its field by the column's label, as the grid's header does.
+function fieldLabel(name) {
+  const label = t(`column.${name}`);
+  return label === `column.${name}` ? name : label;
 }
