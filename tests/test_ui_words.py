@@ -73,3 +73,52 @@ async def test_job_statuses_read_in_chinese(ui: UiPage, pool: Pool) -> None:
     await expect(state).to_contain_text("失败")
     assert "failed" not in await state.text_content()
     await ui.shot("log-status-in-chinese")
+
+
+async def test_small_defects_of_the_grid_panel_and_charts(ui: UiPage, pool: Pool) -> None:
+    """我的消息(N) counts the notices listed; 类型 stays on one line; "unconfirmed" is marked by
+    a bar, not an underline, and a legend says so; no mail says 暂无邮件数据; the rule's
+    day count has its own label."""
+    for subject in ("备份完成", "同步完成"):
+        await insert(
+            pool,
+            "INSERT INTO messages (sender, date, type, subject) "
+            "VALUES ('系统', NOW(), 'system', %s)",
+            (subject,),
+        )
+    await insert(pool, "INSERT INTO customers (email, valid) VALUES ('u@marks.example', 2)")
+    page = await ui.open()
+    await expect(page.locator("#message-rows tr")).to_have_count(2)
+    await expect(page.locator("#messages-menu")).to_have_text("我的消息(2)")
+    type_cell = page.locator("#message-rows tr").first.locator("td").nth(1)
+    box = await type_cell.bounding_box()
+    assert box and box["height"] < 30, "类型 is on one line"
+    row = page.locator("#customers-grid tr.unconfirmed")
+    decoration = "el => getComputedStyle(el).textDecorationLine"
+    assert await row.locator("td").nth(1).evaluate(decoration) == "none"
+    shadow = "el => getComputedStyle(el).boxShadow"
+    assert "inset" in await row.locator("td").first.evaluate(shadow)
+    await expect(page.locator("#customers-grid .mark-unconfirmed")).to_have_text("有效性未确认")
+    await ui.shot("grid-unconfirmed-marker")
+    await page.get_by_role("tab", name="待跟进客户").click()
+    await expect(page.get_by_label("，且超过")).to_have_attribute("name", "followup_days")
+    await page.get_by_role("tab", name="数据统计").click()
+    await expect(page.locator("#stats-content .chart-empty")).to_have_text("暂无邮件数据")
+    await expect(page.locator("#stats-content svg")).to_have_count(1)
+    await ui.shot("statistics-no-mail")
+
+
+async def test_the_dark_themes_menu_items_can_be_read(ui: UiPage, pool: Pool) -> None:
+    """The theme items take the page's theme, not the one they name."""
+    page = await ui.open()
+    await page.get_by_role("button", name="设置").click()
+    await page.get_by_role("menuitemradio", name="黑色").click()
+    await expect(page.locator("html")).to_have_attribute("data-theme", "black")
+    await page.get_by_role("button", name="设置").click()
+    await page.get_by_role("menuitem", name="参数设置").hover()
+    color = "el => getComputedStyle(el).color"
+    text = await page.get_by_role("menuitem", name="参数设置").evaluate(color)
+    for theme in ("默认", "灰色", "黑色", "Metro"):
+        item = page.get_by_role("menuitemradio", name=theme)
+        assert await item.evaluate(color) == text, f"{theme} reads like the other items"
+    await ui.shot("theme-black-menu")

@@ -76,6 +76,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "grid.deleted": ("已删除", "Deleted"),
     "grid.confirm_delete": ("确定删除客户 {who}？", "Delete the customer {who}?"),
     "grid.select_first": ("请先选择一个客户", "Select a customer first"),
+    "grid.legend_unconfirmed": ("有效性未确认", "validity unconfirmed"),
+    "grid.legend_invalid": ("无效邮箱", "invalid address"),
     "grid.inline_hint": (
         "双击行可直接修改；备注和最近联系时间不能在此修改",
         "Double-click a row to edit it; the comment and last contact cannot be changed there",
@@ -83,6 +85,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     # Follow-up (R-FU2)
     "followup.rule": ("跟进规则：", "Rule:"),
     "followup.importance": ("客户评级", "importance"),
+    "followup.and": ("，且超过", ", and for more than"),
     "followup.days": ("天未联系", "days without a mail"),
     "followup.save": ("保存规则", "Save the rule"),
     # Side panel and messages (R-CU4, R-CU5)
@@ -140,6 +143,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "stats.importance": ("客户评级及有效性", "Customers by importance and validity"),
     "stats.weekly": ("近 20 周收发邮件", "Mail sent and received, the last 20 weeks"),
     "stats.level": ("评级", "Level"),
+    "stats.no_mail": ("暂无邮件数据", "No mail yet"),
     "stats.refresh": ("刷新统计", "Refresh"),
     # Import (R-IO2)
     "import.title": ("批量上传客户记录", "Upload customers"),

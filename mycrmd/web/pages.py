@@ -102,6 +102,7 @@ async def show_stats_page(request: web.Request) -> web.Response:
             await stats.mails_per_week(pool, WEEKS, date.today()),
             t("stats.weekly"),
             {kind: t(f"msg.type.{kind}") for kind in (MessageType.SENDTO, MessageType.RECEIVE)},
+            t("stats.no_mail"),
         ),
     ]
     name = "partials/stats.html" if request.query.get("part") == "content" else "stats.html"

@@ -53,6 +53,7 @@ export class SidePanel {
     try {
       const data = await get(url);
       this.render(data.rows);
+      document.getElementById("message-count").textContent = data.total;
     } catch (error) {
       fail(error);
     }
