@@ -13,7 +13,7 @@ from mycrmd.config import Config
 from mycrmd.jobs.joblog import job_logger
 from mycrmd.store import config_table
 from mycrmd.store.pool import Pool, execute, fetch_one, fetch_value, insert
-from tests.support.browser import UiPage
+from tests.support.browser import UiPage, show_columns
 from tests.support.waiting import eventually
 
 PIXEL = bytes.fromhex(
@@ -170,6 +170,7 @@ async def test_double_click_edits_in_place_but_not_the_comment_or_last_contact(
     )
     page = await ui.open()
     grid = page.locator("#customers-grid")
+    await show_columns(grid, "电话", "备注")
     row = grid.locator(f"tr[data-id='{first}']")
     await row.dblclick()
     await expect(row.locator("[data-column=comment] input")).to_have_count(0)
@@ -197,6 +198,7 @@ async def test_the_rich_text_comment_editor(ui: UiPage, pool: Pool) -> None:
     (first, *_) = await customers(pool)
     page = await ui.open()
     grid = page.locator("#customers-grid")
+    await show_columns(grid, "备注")
     await grid.locator(f"tr[data-id='{first}']").click()
     await grid.get_by_role("button", name="编辑备注").click()
     editor = page.locator("#comment-editor")

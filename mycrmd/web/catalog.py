@@ -60,6 +60,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "grid.delete": ("删除", "Delete"),
     "grid.comment": ("编辑备注", "Edit comment"),
     "grid.refresh": ("刷新", "Refresh"),
+    "grid.columns": ("显示列", "Columns"),
     "grid.per_page": ("每页", "Per page"),
     "grid.page": ("页", "Page"),
     "grid.of": ("共 {pages} 页", "of {pages}"),

@@ -13,7 +13,7 @@ from markdown_it import MarkdownIt
 
 from mycrmd import __version__
 from mycrmd.model import settings
-from mycrmd.model.customer import BY_NAME, FIELDS, Validity
+from mycrmd.model.customer import BY_NAME, DEFAULT_COLUMNS, FIELDS, KEY_COLUMNS, Validity
 from mycrmd.model.message import MessageType
 from mycrmd.model.words import Text
 from mycrmd.safety.sanitize import clean_html
@@ -71,6 +71,8 @@ def page_model(language: str) -> dict[str, Any]:
             for field in FIELDS
         ],
         "validity": {validity.name.lower(): int(validity) for validity in Validity},
+        "key_columns": list(KEY_COLUMNS),
+        "default_columns": list(DEFAULT_COLUMNS),
     }
 
 
