@@ -112,17 +112,19 @@ async def show_stats_page(request: web.Request) -> web.Response:
 
 
 async def show_help_page(request: web.Request) -> web.Response:
-    """The project's README, rendered (R-UI1 帮助)."""
+    """The user's guide in the UI's language, rendered (R-UI1 帮助): each tab, menu and
+    setting as MyCRM's help described them; the developer README is for developers."""
     context = await page_context(request)
-    context["readme"] = readme_html()
+    context["guide"] = guide_html(context["lang"])
     name = "partials/help.html" if request.query.get("part") == "content" else "help.html"
     return aiohttp_jinja2.render_template(name, request, context)
 
 
 @functools.cache
-def readme_html() -> str:
+def guide_html(language: str) -> str:
     markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
-    return clean_html(markdown.render(resource("README.md").read_text(encoding="utf-8")))
+    guide = resource("templates") / "guide" / f"{language}.md"
+    return clean_html(markdown.render(guide.read_text(encoding="utf-8")))
 
 
 async def show_message_content(request: web.Request) -> web.Response:
