@@ -10,7 +10,7 @@ from mycrmd.model.customer import KEY_COLUMNS
 from mycrmd.store.pool import Pool, insert
 from tests.support.browser import UiPage, show_columns
 
-SIZES = [(1366, 768), (1920, 1080), (390, 844)]
+SIZES = [(1366, 768), (1920, 1080), (390, 844), (1024, 768)]
 
 
 async def wide_customers(pool: Pool, count: int = 5) -> None:
@@ -60,7 +60,7 @@ async def test_the_key_columns_are_in_view(ui: UiPage, pool: Pool, width: int, h
         await expect(cell).to_be_visible()
         assert await inside(page, cell), f"{name} inside the viewport at {width}×{height}"
     panel = page.locator("#side-panel")
-    expected = "collapsed" if width < 1000 else "open"
+    expected = "collapsed" if width <= 1200 else "open"
     await expect(panel).to_have_attribute("data-state", expected)
     await ui.shot(f"grid-fit-{width}x{height}")
 

@@ -17,7 +17,7 @@ export class SidePanel {
     this.autoCollapse = false;
     this.current = null;
     // On a narrow screen the panel would cover the grid: it starts as its bar.
-    if (window.matchMedia("(max-width: 1000px)").matches) this.collapse();
+    if (window.matchMedia("(max-width: 1200px)").matches) this.collapse();
     document.getElementById("side-bar").addEventListener("click", () => this.open({ fromBar: true }));
     document.getElementById("side-collapse").addEventListener("click", () => this.collapse());
     document.getElementById("message-back").addEventListener("click", () => this.showList());
