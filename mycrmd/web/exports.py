@@ -11,7 +11,7 @@ from mycrmd.web.routes import Answer, Endpoint
 from mycrmd.web.services import SERVICES
 
 TYPE = Choice("type", "which customers", KINDS, "all")
-LIST = Choice(
+GRID_LIST = Choice(
     "list", "for type=current, the grid shown: customers or follow-up", GRID_LISTS, GRID_LISTS[0]
 )
 
@@ -21,7 +21,7 @@ async def export_customers(request: web.Request) -> web.StreamResponse:
     order, which are checked whatever the type, so a mistyped link fails rather than exports."""
     kind = TYPE.read(request)
     grid = list_query(request)
-    shown = LIST.read(request)
+    shown = GRID_LIST.read(request)
     query = grid if kind == "current" else None
     response = web.StreamResponse(
         headers={
@@ -44,7 +44,7 @@ ENDPOINTS = (
         export_customers,
         "Customers as CSV (UTF-8 with BOM)",
         Answer(200, "CSV", {"text/csv": {"schema": {"type": "string"}}}),
-        query=(TYPE, LIST, *GRID),
+        query=(TYPE, GRID_LIST, *GRID),
         errors=(400,),
         downloads=True,
     ),
