@@ -79,8 +79,27 @@ def test_addresses(address: str) -> None:
     ],
 )
 def test_not_addresses_say_why(text: str, reason: str) -> None:
-    with pytest.raises(InvalidAddress, match=reason):
+    with pytest.raises(InvalidAddress, match=reason) as refused:
         check_address(text)
+    assert refused.value.reason.en.startswith(str(refused.value))
+    assert refused.value.reason.zh.isascii() is False, "the Chinese reason is Chinese"
+
+
+@pytest.mark.parametrize(
+    ("text", "zh"),
+    [
+        ("no-at-sign", "缺少 @ 符号"),
+        ("a@b", "@ 后面的域名必须含有点号"),
+        ("a..b@example.com", "不能有两个连续的点号"),
+        ("a b@example.com", "@ 前面含有无效字符"),
+        ("@example.com", "@ 前面不能为空"),
+    ],
+)
+def test_the_reasons_read_in_chinese_without_an_english_tail(text: str, zh: str) -> None:
+    with pytest.raises(InvalidAddress) as refused:
+        check_address(text)
+    assert refused.value.reason.zh.startswith(zh)
+    assert "@-sign" not in refused.value.reason.zh and "." not in refused.value.reason.zh[-1:]
 
 
 def test_the_domain_for_dns_is_ascii() -> None:

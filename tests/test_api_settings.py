@@ -106,3 +106,24 @@ async def test_the_mail_password_goes_elsewhere_only_when_entered_again(
     values = await config_table.load(pool)
     assert values["mail_password"] == "new-pw-1234"
     assert all(values[name] == str(value) for name, value in change.items())
+
+
+async def test_every_refused_setting_is_reported_at_once_by_its_label(
+    client: TestClient, pool: Pool
+) -> None:
+    body = {"mail_reserved_days": "ten", "followup_days": 60, "mail_port": 0, "theme": "neon"}
+    error = (await patch_settings(client, body, 400))["error"]
+    assert error["code"] == "invalid_setting" and error["field"] == "mail_reserved_days"
+    fields = {item["field"]: item["message"] for item in error["fields"]}
+    assert set(fields) == {"mail_reserved_days", "mail_port", "theme"}
+    for name, message in fields.items():
+        assert name not in message, "a setting is named by its label, not its key"
+        assert message in error["message"]
+    assert fields["mail_reserved_days"].startswith("邮箱消息保存天数")
+    assert await config_table.get(pool, "followup_days") != "60", "nothing saved"
+    response = await client.patch(
+        "/api/settings", json={"mail_port": 0}, headers={"Accept-Language": "en"}
+    )
+    error = (await response.json())["error"]
+    assert error["fields"] == [{"field": "mail_port", "message": error["message"]}]
+    assert "mail_port" not in error["message"] and "must be a number" in error["message"]

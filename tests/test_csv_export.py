@@ -113,6 +113,20 @@ async def test_current_is_the_grid_as_shown(client: TestClient, pool: Pool) -> N
     assert [row[1] for row in rows[1:]] == ["noname@x.example"]
 
 
+async def test_current_of_the_follow_up_grid_is_its_rule_search_and_sort(
+    client: TestClient, pool: Pool
+) -> None:
+    await sample(pool)
+    rows, _ = await download(client, "type=current&list=followup&q=x.example&sort=email&order=desc")
+    assert rows[0] == list(HEADERS_ZH), "the grid as shown, in the UI's headers"
+    assert [row[1] for row in rows[1:]] == ["zhang@x.example", "noname@x.example", "anna@x.example"]
+    rows, _ = await download(client, "type=current&list=followup&q=Acme")
+    assert [row[1] for row in rows[1:]] == ["noname@x.example"]
+    response = await client.get("/export/customers.csv?type=current&list=everyone")
+    assert response.status == 400
+    assert "参数 list" in await response.text()
+
+
 async def test_template_is_the_headers_alone(client: TestClient, pool: Pool) -> None:
     await sample(pool)
     rows, headers = await download(client, "type=template")

@@ -7,9 +7,12 @@ import jinja2
 import pytest
 from aiohttp.test_utils import TestClient
 
+from mycrmd.model.customer import Validity
+from mycrmd.model.settings import SETTINGS
 from mycrmd.store import config_table
 from mycrmd.store.pool import Pool, insert
 from mycrmd.system.resources import resource
+from mycrmd.web.catalog import catalog
 from mycrmd.web.security import APP_POLICY
 
 TEMPLATES = sorted(
@@ -90,15 +93,37 @@ async def test_english_by_accept_language_by_cookie_or_by_the_setting(
     assert "Customers" in setting and 'data-theme="black"' in setting
 
 
-async def test_help_renders_the_readme(client: TestClient) -> None:
-    html = await (await client.get("/help")).text()
-    assert (
-        "<h1>mycrmd</h1>" in html
-        and "<table>" in html
-        and "<code>mycrmd check-config</code>" in html
-    )
+async def test_help_is_the_users_guide_in_the_uis_language(client: TestClient) -> None:
+    html = await (await client.get("/help", headers={"Accept-Language": "zh-CN"})).text()
+    assert "<h1>MyCRM 使用说明</h1>" in html and "<table>" in html
+    assert "tests/run.sh" not in html, "not the developer README"
+    english = await (await client.get("/help?lang=en")).text()
+    assert "<h1>Using MyCRM</h1>" in english
     part = await (await client.get("/help?part=content")).text()
     assert part.startswith('<article class="help">') and "<html" not in part
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+async def test_the_guide_covers_every_menu_setting_and_mark_and_its_links_resolve(
+    client: TestClient, language: str
+) -> None:
+    """Every tab, menu item and 参数设置 setting is in the guide under the name the UI shows,
+    with importance 0–5 and the row marks; every link in it answers 200."""
+    texts = catalog(language)
+    html = await (await client.get(f"/help?part=content&lang={language}")).text()
+    named = [texts[key] for key in texts if key.startswith(("menu.", "tab."))]
+    named += [texts[f"settings.{s.name}"] for s in SETTINGS if s.edited_in == "parameters"]
+    named += [texts[f"valid.{int(v)}"] for v in Validity]
+    for name in named:
+        if name not in ("关闭", "Close", "退出登录", "Log out"):
+            assert name in html, name
+    assert "0–5" in html
+    links = re.findall(r'href="([^"]+)"', html)
+    assert len(links) >= 3
+    for link in links:
+        assert link.startswith("/"), f"{link}: the guide links only to the app"
+        response = await client.get(link.replace("&amp;", "&"))
+        assert response.status == 200, link
 
 
 async def test_statistics_read_without_javascript_with_values_on_hover(

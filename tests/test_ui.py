@@ -14,7 +14,7 @@ from mycrmd.jobs.joblog import job_logger
 from mycrmd.model.jobs import RunStatus
 from mycrmd.store import config_table, job_runs
 from mycrmd.store.pool import Pool, execute, fetch_one, fetch_value, insert
-from tests.support.browser import UiPage
+from tests.support.browser import UiPage, show_columns
 from tests.support.waiting import eventually
 
 PIXEL = bytes.fromhex(
@@ -93,9 +93,7 @@ async def test_the_grid_searches_filters_styles_pages_and_sorts(ui: UiPage, pool
         await invalid.evaluate("row => getComputedStyle(row.cells[1]).color") == "rgb(198, 40, 40)"
     )
     unconfirmed = grid.locator("tr", has_text="anna@berlin.example")
-    assert "underline" in await unconfirmed.evaluate(
-        "row => getComputedStyle(row.cells[1]).textDecorationLine"
-    )
+    assert "inset" in await unconfirmed.evaluate("row => getComputedStyle(row.cells[0]).boxShadow")
     await ui.shot("grid-first-page")
     await grid.locator("[data-page='next']").click()
     await expect(grid.locator(".page-number")).to_have_value("2")
@@ -173,6 +171,7 @@ async def test_double_click_edits_in_place_but_not_the_comment_or_last_contact(
     )
     page = await ui.open()
     grid = page.locator("#customers-grid")
+    await show_columns(grid, "电话", "备注")
     row = grid.locator(f"tr[data-id='{first}']")
     await row.dblclick()
     await expect(row.locator("[data-column=comment] input")).to_have_count(0)
@@ -200,6 +199,7 @@ async def test_the_rich_text_comment_editor(ui: UiPage, pool: Pool) -> None:
     (first, *_) = await customers(pool)
     page = await ui.open()
     grid = page.locator("#customers-grid")
+    await show_columns(grid, "备注")
     await grid.locator(f"tr[data-id='{first}']").click()
     await grid.get_by_role("button", name="编辑备注").click()
     editor = page.locator("#comment-editor")
@@ -463,7 +463,8 @@ async def test_logs_refresh_in_their_tab_and_help_and_about_open(
     await ui.shot("log-verify")
     await page.get_by_role("button", name="帮助").click()
     await page.get_by_role("menuitem", name="帮助").click()
-    await expect(page.locator("#panel-help h1")).to_have_text("mycrmd")
+    await expect(page.locator("#panel-help h1")).to_have_text("MyCRM 使用说明")
+    await expect(page.locator("#panel-help")).to_contain_text("客户评级 0–5")
     await ui.shot("help")
     await page.locator("[data-close='help']").click()
     await expect(page.locator("#panel-help")).to_have_count(0)

@@ -21,7 +21,7 @@ from mycrmd.safety import passwords
 from mycrmd.store import config_table
 from mycrmd.store.pool import Pool, fetch_value
 from tests.support.app_client import serving
-from tests.support.browser import UiPage, new_page
+from tests.support.browser import UiPage, new_page, show_columns
 from tests.support.certs import ServerCertificate
 from tests.support.dovecot import Dovecot, MailUser
 from tests.support.mail_samples import ME, when
@@ -143,6 +143,7 @@ async def test_script_in_fields_comments_and_mail_stays_text(
     assert 'href="https://shop.example/item" rel="noopener noreferrer"' in content
 
     page = await ui.open()
+    await show_columns(page.locator("#customers-grid"))
     row = page.locator(f"#customers-grid tr[data-id='{customer['id']}']")
     for field, value in FIELDS.items():
         await expect(row.locator(f"[data-column={field}]")).to_have_text(value)

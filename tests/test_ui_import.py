@@ -45,8 +45,10 @@ async def test_upload_shows_the_result_and_offers_the_rejected_rows(ui: UiPage, 
     )
     rejected = dialog.locator("#import-rejected tr")
     await expect(rejected).to_have_count(2)
-    await expect(rejected.nth(0)).to_contain_text("4email邮箱地址无效: not-an-address")
-    await expect(rejected.nth(1)).to_contain_text("5importance客户评级必须是 0-5 的整数")
+    await expect(rejected.nth(0)).to_contain_text(
+        "4邮箱邮箱地址无效: not-an-address（缺少 @ 符号）"
+    )
+    await expect(rejected.nth(1)).to_contain_text("5客户评级客户评级必须是 0-5 的整数")
     await ui.shot("import-result")
     async with page.expect_download() as waiting:
         await dialog.get_by_role("link", name="下载被拒绝的行").click()
@@ -107,3 +109,42 @@ async def test_exports_download_as_named_csv_files(ui: UiPage, pool: Pool) -> No
         assert body.startswith(b"\xef\xbb\xbf")
         rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"), newline="")))
         assert [row[0] for row in rows[1:]] == expected, item
+
+
+async def test_the_follow_up_tabs_current_export_is_its_grid(ui: UiPage, pool: Pool) -> None:
+    """导出当前列表记录 on 待跟进客户 exports that list with its rule, search and sort, not
+    every customer (issue 15 item 7): the downloaded rows equal the grid's, in its order."""
+    rows = [
+        ("甲", "a@due.example", 5, "甲公司", 1),
+        ("乙", "b@due.example", 4, "乙公司", 2),
+        ("丙", "c@due.example", 1, "丙公司", 1),  # importance below the rule: not due
+        ("丁", "d@due.example", 5, "丁公司", 0),  # invalid: not due
+        ("戊", "e@other.example", 5, "戊公司", 1),  # due, but not found by the search
+    ]
+    for name, email, importance, company, valid in rows:
+        await insert(
+            pool,
+            "INSERT INTO customers (name, email, importance, company, valid) "
+            "VALUES (%s, %s, %s, %s, %s)",
+            (name, email, importance, company, valid),
+        )
+    page = await ui.open()
+    await page.get_by_role("tab", name="待跟进客户").click()
+    grid = page.locator("#followup-grid")
+    await grid.locator(".search").fill("due.example")
+    await expect(grid.locator(".total")).to_have_text("共 2 条记录")
+    await grid.locator("thead th[data-sort=email] button").click()
+    await grid.locator("thead th[data-sort=email] button").click()
+    await expect(grid.locator("thead th[data-sort=email]")).to_have_attribute(
+        "aria-sort", "descending"
+    )
+    shown = await grid.locator("tbody tr[data-id] .col-email").all_text_contents()
+    assert shown == ["b@due.example", "a@due.example"]
+    await page.get_by_role("button", name="数据管理").click()
+    async with page.expect_download() as waiting:
+        await page.get_by_role("menuitem", name="导出当前列表记录").click()
+    download = await waiting.value
+    body = await asyncio.to_thread((await download.path()).read_bytes)
+    exported = list(csv.reader(io.StringIO(body.decode("utf-8-sig"), newline="")))
+    assert [row[1] for row in exported[1:]] == shown
+    await ui.shot("followup-export-current")

@@ -11,6 +11,8 @@ import re
 
 from email_validator import EmailNotValidError, validate_email
 
+from mycrmd.model.words import Text
+
 # dot-atom local part and LDH domain with an alphabetic TLD, within the RFC 5321 lengths.
 _PLAIN = re.compile(
     r"(?=[^@]{1,64}@)(?=.{6,254}$)"
@@ -24,7 +26,37 @@ _SEPARATORS = re.compile(r"[,;\s]+")
 
 
 class InvalidAddress(ValueError):
-    """Not an email address; the message says why, for the user."""
+    """Not an email address; `reason` says why, for the user, in both languages."""
+
+    def __init__(self, reason: Text) -> None:
+        super().__init__(reason.en)
+        self.reason = reason
+
+
+# email-validator explains in English only: the Chinese for its reasons, found by a phrase of
+# each (first match wins, so the specific come before the general); the English is its own.
+_REASONS_ZH = (
+    ("must have an @-sign", "缺少 @ 符号"),
+    ("something before the @-sign", "@ 前面不能为空"),
+    ("something after the @-sign", "@ 后面不能为空"),
+    ("too long", "地址过长"),
+    ("should have a period", "@ 后面的域名必须含有点号，如 example.com"),
+    ("top-level domain", "域名不在有效的顶级域名之下"),
+    ("special-use or reserved", "域名是保留名称，不能用于邮件"),
+    ("two periods in a row", "不能有两个连续的点号"),
+    ("period", "点号的位置不正确"),
+    ("hyphen", "连字符的位置不正确"),
+    ("dashes", "连字符的位置不正确"),
+    ("Internationalized characters before", "@ 前面不能含有中文等非 ASCII 字符"),
+    ("before the @-sign", "@ 前面含有无效字符"),
+    ("after the @-sign", "@ 后面的域名无效"),
+    ("anything after the email address", "地址后面不能有其他内容"),
+)
+
+
+def _reason(english: str) -> Text:
+    zh = next((zh for phrase, zh in _REASONS_ZH if phrase in english), "格式不正确")
+    return Text(zh, english.rstrip("."))
 
 
 def check_address(text: str) -> str:
@@ -33,7 +65,7 @@ def check_address(text: str) -> str:
     if _PLAIN.fullmatch(address):
         return address
     if not address:
-        raise InvalidAddress("empty address")
+        raise InvalidAddress(Text("地址为空", "empty address"))
     try:
         validate_email(
             address,
@@ -42,7 +74,7 @@ def check_address(text: str) -> str:
             allow_domain_literal=True,
         )
     except EmailNotValidError as exc:
-        raise InvalidAddress(str(exc)) from None
+        raise InvalidAddress(_reason(str(exc))) from None
     return address
 
 

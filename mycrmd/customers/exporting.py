@@ -22,13 +22,17 @@ def file_name(kind: str, day: date) -> str:
     return f"customers-{kind}-{day:%Y%m%d}.csv"
 
 
-async def export_csv(pool: Pool, kind: str, query: ListQuery | None = None) -> AsyncIterator[str]:
-    """The CSV text, a chunk at a time. `query` is the grid's view for `current`."""
+async def export_csv(
+    pool: Pool, kind: str, query: ListQuery | None = None, grid: str = "customers"
+) -> AsyncIterator[str]:
+    """The CSV text, a chunk at a time. `query` is the grid's view for `current` and `grid`
+    which grid it is, so the follow-up tab's export is its list, not every customer."""
     english = kind == "followup"
     yield BOM + csv_lines([list(HEADERS_EN if english else HEADERS_ZH)])
     if kind == "template":
         return
-    rule = followup.Rule.from_settings(await config_table.load(pool)) if english else None
+    ruled = english or (kind == "current" and grid == "followup")
+    rule = followup.Rule.from_settings(await config_table.load(pool)) if ruled else None
     # Closed explicitly: a reader that stops early must give the connection back now, not
     # when the garbage collector finds the rows' generator (a pool closing waits for it).
     rows = customer_export.export_rows(pool, kind, query, rule)

@@ -30,7 +30,10 @@ def check_field(name: str, value: Any) -> Any:
         except InvalidAddress as exc:
             raise FieldError(
                 name,
-                Text(f"邮箱地址无效: {value} ({exc})", f"not a valid address: {value} ({exc})"),
+                Text(
+                    f"邮箱地址无效: {value}（{exc.reason.zh}）",
+                    f"not a valid address: {value} ({exc.reason.en})",
+                ),
             ) from None
     elif field.choices:
         number = _integer(value)

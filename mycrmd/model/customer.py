@@ -185,3 +185,9 @@ SEARCHABLE = tuple(field.name for field in FIELDS if field.searchable)
 # The CSV exports (R-IO1): every customer, valid (1), invalid (0), the grid as shown, those
 # due for follow-up (English headers, for mass-mailing software), and the import template.
 EXPORT_KINDS = ("all", "valid", "invalid", "current", "followup", "template")
+# The grids' columns shown until a person chooses (R-CU1 has 14, too many for a laptop): the
+# key ones always, and on a wide screen the usual ones beside them.
+KEY_COLUMNS = ("name", "email", "last_contact_date", "valid")
+DEFAULT_COLUMNS = ("id", "name", "email", "importance", "company", "country", *KEY_COLUMNS[2:])
+# The grids a `current` export can show: every customer, or those due for follow-up.
+GRID_LISTS = ("customers", "followup")

@@ -28,7 +28,8 @@ def _selection(
     if kind == "invalid":
         return [f"valid = {Validity.INVALID:d}"], [], "id asc"
     if kind == "current" and query is not None:
-        clauses, args = filters(query)
+        # the follow-up grid's list is its rule with the search, the customers' the search
+        clauses, args = followup.clauses(rule, query) if rule is not None else filters(query)
         return clauses, args, query.order_by
     if kind == "followup" and rule is not None:
         clauses, args = followup.clauses(rule, ListQuery())
@@ -45,8 +46,8 @@ async def export_rows(
 ) -> AsyncIterator[list[tuple[Any, ...]]]:
     """Every customer of this kind of export as a tuple of the CSV columns, a batch at a
     time. `query` is the grid's view for `current`, `rule` the follow-up rule for
-    `followup`. A reader that stops early closes the connection rather than draining the
-    rest."""
+    `followup` and for `current` when the grid is the follow-up list. A reader that stops
+    early closes the connection rather than draining the rest."""
     clauses, args, order_by = _selection(kind, query, rule)
     async with connection(pool) as conn:
         finished = False

@@ -62,6 +62,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "grid.delete": ("删除", "Delete"),
     "grid.comment": ("编辑备注", "Edit comment"),
     "grid.refresh": ("刷新", "Refresh"),
+    "grid.columns": ("显示列", "Columns"),
     "grid.per_page": ("每页", "Per page"),
     "grid.page": ("页", "Page"),
     "grid.of": ("共 {pages} 页", "of {pages}"),
@@ -78,6 +79,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "grid.deleted": ("已删除", "Deleted"),
     "grid.confirm_delete": ("确定删除客户 {who}？", "Delete the customer {who}?"),
     "grid.select_first": ("请先选择一个客户", "Select a customer first"),
+    "grid.legend_unconfirmed": ("有效性未确认", "validity unconfirmed"),
+    "grid.legend_invalid": ("无效邮箱", "invalid address"),
     "grid.inline_hint": (
         "双击行可直接修改；备注和最近联系时间不能在此修改",
         "Double-click a row to edit it; the comment and last contact cannot be changed there",
@@ -85,6 +88,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     # Follow-up (R-FU2)
     "followup.rule": ("跟进规则：", "Rule:"),
     "followup.importance": ("客户评级", "importance"),
+    "followup.and": ("，且超过", ", and for more than"),
     "followup.days": ("天未联系", "days without a mail"),
     "followup.save": ("保存规则", "Save the rule"),
     # Side panel and messages (R-CU4, R-CU5)
@@ -175,6 +179,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "stats.importance": ("客户评级及有效性", "Customers by importance and validity"),
     "stats.weekly": ("近 20 周收发邮件", "Mail sent and received, the last 20 weeks"),
     "stats.level": ("评级", "Level"),
+    "stats.no_mail": ("暂无邮件数据", "No mail yet"),
     "stats.refresh": ("刷新统计", "Refresh"),
     # Import (R-IO2)
     "import.title": ("批量上传客户记录", "Upload customers"),

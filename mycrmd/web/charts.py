@@ -38,6 +38,7 @@ class Chart:
     labels: list[Label] = field(default_factory=list)
     ticks: list[Label] = field(default_factory=list)
     legend: list[tuple[str, str]] = field(default_factory=list)  # (kind, name)
+    empty: str = ""  # said instead of the chart when there is nothing to draw
     width: int = WIDTH
     height: int = HEIGHT
 
@@ -107,10 +108,16 @@ def importance_chart(
     return chart
 
 
-def weekly_chart(weeks: list[WeekOfMail], title: str, names: dict[MessageType, str]) -> Chart:
-    """Mails sent and received per week, side by side."""
+def weekly_chart(
+    weeks: list[WeekOfMail], title: str, names: dict[MessageType, str], empty: str
+) -> Chart:
+    """Mails sent and received per week, side by side; with no mail at all, `empty` says so
+    rather than an axis with nothing on it."""
     chart = Chart(title, legend=[(kind.value, names[kind]) for kind in _WEEKLY])
     top_value = max((max(week.sendto, week.receive) for week in weeks), default=0)
+    if top_value == 0:
+        chart.empty = empty
+        return chart
     ceiling, ticks = _scale(top_value)
     chart.ticks = [Label(_LEFT - 6, _y(t, ceiling), f"{t:,}") for t in ticks]
     slot = (WIDTH - _LEFT - _RIGHT) / max(len(weeks), 1)

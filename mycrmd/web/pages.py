@@ -13,7 +13,7 @@ from markdown_it import MarkdownIt
 
 from mycrmd import __version__
 from mycrmd.model import settings
-from mycrmd.model.customer import BY_NAME, FIELDS, Validity
+from mycrmd.model.customer import BY_NAME, DEFAULT_COLUMNS, FIELDS, KEY_COLUMNS, Validity
 from mycrmd.model.message import MessageType
 from mycrmd.model.words import Text
 from mycrmd.safety.sanitize import clean_html
@@ -71,6 +71,8 @@ def page_model(language: str) -> dict[str, Any]:
             for field in FIELDS
         ],
         "validity": {validity.name.lower(): int(validity) for validity in Validity},
+        "key_columns": list(KEY_COLUMNS),
+        "default_columns": list(DEFAULT_COLUMNS),
     }
 
 
@@ -102,6 +104,7 @@ async def show_stats_page(request: web.Request) -> web.Response:
             await stats.mails_per_week(pool, WEEKS, date.today()),
             t("stats.weekly"),
             {kind: t(f"msg.type.{kind}") for kind in (MessageType.SENDTO, MessageType.RECEIVE)},
+            t("stats.no_mail"),
         ),
     ]
     name = "partials/stats.html" if request.query.get("part") == "content" else "stats.html"
@@ -109,17 +112,19 @@ async def show_stats_page(request: web.Request) -> web.Response:
 
 
 async def show_help_page(request: web.Request) -> web.Response:
-    """The project's README, rendered (R-UI1 帮助)."""
+    """The user's guide in the UI's language, rendered (R-UI1 帮助): each tab, menu and
+    setting as MyCRM's help described them; the developer README is for developers."""
     context = await page_context(request)
-    context["readme"] = readme_html()
+    context["guide"] = guide_html(context["lang"])
     name = "partials/help.html" if request.query.get("part") == "content" else "help.html"
     return aiohttp_jinja2.render_template(name, request, context)
 
 
 @functools.cache
-def readme_html() -> str:
+def guide_html(language: str) -> str:
     markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
-    return clean_html(markdown.render(resource("README.md").read_text(encoding="utf-8")))
+    guide = resource("templates") / "guide" / f"{language}.md"
+    return clean_html(markdown.render(guide.read_text(encoding="utf-8")))
 
 
 async def show_message_content(request: web.Request) -> web.Response:

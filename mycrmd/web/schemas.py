@@ -144,6 +144,15 @@ ERROR = {
                 "message": {"type": "string"},
                 "field": {"type": "string"},
                 "row": {"type": "integer"},
+                # every refused input when there are several (PATCH /api/settings)
+                "fields": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["field", "message"],
+                        "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+                    },
+                },
             },
         }
     },

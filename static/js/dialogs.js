@@ -157,6 +157,9 @@ export class SettingsDialog {
     }
     for (const field of this.fields()) field.value = this.values[field.name] ?? "";
     if (this.language().value === "") this.language().value = "auto";
+    // What the form showed, so only what the user changed is sent: a new install's empty
+    // language, shown as "auto", is not a change that reloads the page.
+    this.shown = Object.fromEntries(this.fields().map((field) => [field.name, field.value.trim()]));
     this.secret().value = "";
     document.getElementById("s-password-clear").checked = false;
     document.getElementById("s-password-state").textContent = t(
@@ -170,7 +173,7 @@ export class SettingsDialog {
     const changes = {};
     for (const field of this.fields()) {
       const value = field.value.trim();
-      if (value !== String(this.values[field.name] ?? "")) changes[field.name] = value;
+      if (value !== this.shown[field.name]) changes[field.name] = value;
     }
     const secret = this.secret();
     if (secret.value) changes[secret.name] = secret.value;

@@ -3,7 +3,7 @@
 // page shows before its (slower) count arrives.
 import { api, get } from "./api.js";
 import { t } from "./i18n.js";
-import { EDITABLE, FIELDS, VALIDITY, fieldNamed } from "./model.js";
+import { DEFAULT_COLUMNS, EDITABLE, FIELDS, KEY_COLUMNS, VALIDITY, fieldNamed } from "./model.js";
 import { clearErrors, fail, plainText, toast } from "./ui.js";
 
 // Edited in place; comment and last_contact_date never are (the API refuses them too).
@@ -11,6 +11,8 @@ const EDITABLE_NAMES = EDITABLE.map((item) => item.name);
 // Cells that may be cut short: their whole text shows on hover.
 const LONG = new Set(FIELDS.filter((item) => item.kind === "rich_text" || item.length >= 256).map((item) => item.name));
 const template = document.getElementById("grid-template");
+// On a phone only the key columns fit until the user adds more.
+const NARROW = window.matchMedia("(max-width: 700px)");
 
 export class Grid {
   constructor(root, { onSelect, onAction }) {
@@ -27,6 +29,8 @@ export class Grid {
     root.append(template.content.cloneNode(true));
     this.body = root.querySelector("tbody");
     this.columns = [...root.querySelectorAll("thead th")].map((th) => th.dataset.sort);
+    this.shown = this.storedColumns() ?? new Set(NARROW.matches ? KEY_COLUMNS : DEFAULT_COLUMNS);
+    this.showColumns();
     if (root.dataset.kind === "followup") {
       root.querySelector(".only-valid").closest("label").hidden = true;
     }
@@ -48,6 +52,9 @@ export class Grid {
         const same = this.state.sort === th.dataset.sort;
         this.change({ sort: th.dataset.sort, order: same && this.state.order === "asc" ? "desc" : "asc", page: 1 });
       });
+    }
+    for (const box of root.querySelectorAll(".column-list input")) {
+      box.addEventListener("change", () => this.chooseColumn(box.value, box.checked));
     }
     root.querySelector(".page-size").addEventListener("change", (event) => {
       this.change({ rows: Number(event.target.value), page: 1 });
@@ -74,6 +81,37 @@ export class Grid {
     });
   }
 
+  // The columns the user chose, remembered per grid in this browser (localStorage).
+  storageKey() {
+    return `mycrmd.columns.${this.root.dataset.kind}`;
+  }
+
+  storedColumns() {
+    try {
+      const names = JSON.parse(localStorage.getItem(this.storageKey()));
+      return Array.isArray(names) ? new Set(names.filter((name) => this.columns.includes(name))) : null;
+    } catch {
+      return null;
+    }
+  }
+
+  showColumns() {
+    for (const th of this.root.querySelectorAll("thead th")) th.hidden = !this.shown.has(th.dataset.sort);
+    for (const box of this.root.querySelectorAll(".column-list input")) box.checked = this.shown.has(box.value);
+  }
+
+  visibleColumns() {
+    return this.columns.filter((name) => this.shown.has(name));
+  }
+
+  chooseColumn(name, shown) {
+    if (shown) this.shown.add(name);
+    else this.shown.delete(name);
+    localStorage.setItem(this.storageKey(), JSON.stringify(this.visibleColumns()));
+    this.showColumns();
+    this.renderRows();
+  }
+
   params(extra = {}) {
     const query = new URLSearchParams();
     for (const [name, value] of Object.entries({ ...this.state, ...extra })) query.set(name, String(value));
@@ -82,7 +120,8 @@ export class Grid {
 
   exportUrl() {
     const { q, only_valid, sort, order } = this.state;
-    return `/export/customers.csv?${new URLSearchParams({ type: "current", q, only_valid, sort, order })}`;
+    const query = { type: "current", list: this.root.dataset.kind, q, only_valid, sort, order };
+    return `/export/customers.csv?${new URLSearchParams(query)}`;
   }
 
   change(changes, cursor = {}) {
@@ -157,7 +196,7 @@ export class Grid {
     if (!this.rows.length) {
       const empty = this.body.insertRow();
       const cell = empty.insertCell();
-      cell.colSpan = this.columns.length;
+      cell.colSpan = this.visibleColumns().length;
       cell.className = "empty";
       cell.textContent = t("grid.empty");
     }
@@ -170,7 +209,7 @@ export class Grid {
       if (customer.valid !== VALIDITY.valid && customer.last_checked_log) {
         row.title = t("history.why", { reason: customer.last_checked_log });
       }
-      for (const name of this.columns) {
+      for (const name of this.visibleColumns()) {
         const cell = row.insertCell();
         cell.className = `col-${name}`;
         cell.dataset.column = name;
@@ -226,7 +265,11 @@ export class Grid {
     const actions = this.body.insertRow(row.sectionRowIndex + 1);
     actions.className = "edit-actions";
     const cell = actions.insertCell();
-    cell.colSpan = this.columns.length;
+    cell.colSpan = this.visibleColumns().length;
+    // The buttons stick to the visible left edge however far the row scrolls sideways.
+    const buttons = document.createElement("div");
+    buttons.className = "edit-buttons";
+    cell.append(buttons);
     const save = document.createElement("button");
     save.type = "button";
     save.className = "primary";
@@ -239,7 +282,7 @@ export class Grid {
     const error = document.createElement("span");
     error.className = "form-error";
     error.dataset.for = "_";
-    cell.append(save, cancel, error);
+    buttons.append(save, cancel, error);
     row.addEventListener("keydown", (event) => {
       if (event.key === "Enter") this.saveEditing();
       if (event.key === "Escape") this.renderRows();

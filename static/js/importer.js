@@ -116,11 +116,17 @@ function show(result, dryRun) {
   body.replaceChildren();
   for (const rejected of result.rejected) {
     const row = body.insertRow();
-    for (const text of [rejected.row, rejected.field, rejected.message]) row.insertCell().textContent = text;
+    for (const text of [rejected.row, fieldLabel(rejected.field), rejected.message]) row.insertCell().textContent = text;
   }
   // Every rejected row, with its reason, as the server wrote it (the result lists the first).
   const link = document.getElementById("import-rejected-csv");
   link.hidden = !result.rejected_csv;
   if (result.rejected_csv) link.href = result.rejected_csv;
   report.hidden = notes.length === 0 && result.rejected_total === 0;
+}
+
+// A rejected row names its field by the column's label, as the grid's header does.
+function fieldLabel(name) {
+  const label = t(`column.${name}`);
+  return label === `column.${name}` ? name : label;
 }

@@ -66,6 +66,6 @@ function describe(status) {
   if (status.running) parts.push(status.state || t("log.running"));
   else if (status.next_due) parts.push(`${t("log.next")}: ${status.next_due}`);
   const last = status.runs[0];
-  if (last) parts.push(`${t("log.last")}: ${last.started_at} ${last.status}`);
+  if (last) parts.push(`${t("log.last")}: ${last.started_at} ${t(`run.${last.status}`)}`);
   return parts.join(" · ");
 }

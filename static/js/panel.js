@@ -17,6 +17,8 @@ export class SidePanel {
     this.history = document.getElementById("history-view");
     this.autoCollapse = false;
     this.current = null;
+    // On a narrow screen the panel would cover the grid: it starts as its bar.
+    if (window.matchMedia("(max-width: 1200px)").matches) this.collapse();
     document.getElementById("side-bar").addEventListener("click", () => this.open({ fromBar: true }));
     document.getElementById("side-collapse").addEventListener("click", () => this.collapse());
     document.getElementById("message-back").addEventListener("click", () => this.showList());
@@ -86,6 +88,7 @@ export class SidePanel {
     try {
       const data = await get(url);
       this.render(data.rows);
+      document.getElementById("message-count").textContent = data.total;
     } catch (error) {
       fail(error);
     }

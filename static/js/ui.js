@@ -12,6 +12,12 @@ export function toast(message, kind = "info") {
   toastTimer = setTimeout(() => { toastBox.hidden = true; }, kind === "error" ? 6000 : 2500);
 }
 
+// A form's error replaces whatever the toast still says (e.g. an earlier "saved").
+export function dismissToast() {
+  clearTimeout(toastTimer);
+  toastBox.hidden = true;
+}
+
 export function fail(error) {
   toast(error?.message || t("app.error"), "error");
 }
@@ -31,17 +37,21 @@ export function clearErrors(form) {
   for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
 }
 
-// Put an API error next to the field it names, or under the form.
+// Put an API error next to the field it names, or under the form; an error listing several
+// refused fields (`fields`) marks each, focusing the first.
 export function showError(form, error) {
-  const box = form.querySelector(`[data-for="${CSS.escape(error.field ?? "_")}"]`)
-    ?? form.querySelector('[data-for="_"]');
-  if (box) box.textContent = error.message;
-  else fail(error);
-  const input = error.field && form.elements.namedItem(error.field);
-  if (input) {
-    input.setAttribute("aria-invalid", "true");
-    input.focus();
+  dismissToast();
+  const each = error.details?.fields ?? [{ field: error.field, message: error.message }];
+  for (const { field, message } of each) {
+    const box = form.querySelector(`[data-for="${CSS.escape(field ?? "_")}"]`)
+      ?? form.querySelector('[data-for="_"]');
+    if (box) box.textContent = box.textContent ? `${box.textContent}；${message}` : message;
+    else fail({ message });
+    const input = field && form.elements.namedItem(field);
+    input?.setAttribute?.("aria-invalid", "true");
   }
+  const first = each[0].field && form.elements.namedItem(each[0].field);
+  first?.focus?.();
 }
 
 // Dialogs close on their cancel buttons.

@@ -9,7 +9,15 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from playwright.async_api import Browser, BrowserContext, Dialog, Page, Request, async_playwright
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    Dialog,
+    Locator,
+    Page,
+    Request,
+    async_playwright,
+)
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -50,6 +58,17 @@ class UiPage:
         path = self.shots / f"{name}.png"
         await self.page.screenshot(path=str(path), full_page=True)
         return path
+
+
+async def show_columns(grid: Locator, *labels: str) -> None:
+    """Columns a grid hides by default, shown through its 显示列 (every one when none named)."""
+    await grid.locator(".column-chooser summary").click()
+    boxes = grid.locator(".column-list")
+    for box in [boxes.get_by_label(label, exact=True) for label in labels] or await boxes.locator(
+        "input"
+    ).all():
+        await box.check()
+    await grid.locator(".column-chooser summary").click()
 
 
 async def new_page(browser: Browser, base: str, shots: Path, locale: str = "zh-CN") -> UiPage:
