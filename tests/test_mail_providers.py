@@ -12,7 +12,7 @@ from mycrmd.jobs.fetch_mail import FetchMailJob
 from mycrmd.jobs.scheduler import Job, JobResult, Scheduler
 from mycrmd.model.jobs import RunStatus
 from mycrmd.store import config_table
-from mycrmd.store.pool import Pool, fetch_all, fetch_value
+from mycrmd.store.pool import Pool, fetch_all, fetch_value, insert
 from tests.support import mail_samples as samples
 from tests.support.dovecot import Dovecot, MailUser
 from tests.support.mail_samples import ADMIN_NAME, ME
@@ -281,3 +281,25 @@ async def test_a_password_echoed_in_its_quoted_form_is_masked(
     for text in (str(result.summary), provider.log(), str(stored)):
         for form in (password, escaped, "-4711"):
             assert form not in text, (form, text[-600:])
+
+
+async def test_a_mail_in_a_synced_spam_folder_proves_nothing(
+    provider: Provider, dovecot: Dovecot, mail_user: MailUser
+) -> None:
+    """Spam is synced when a person un-skips it, but a spammer's forged sender is no evidence
+    that the address works; the same mail in INBOX is."""
+    await insert(
+        provider.pool, "INSERT INTO customers (email, valid) VALUES ('buyer@buyer.example', 2)"
+    )
+    await dovecot.create(mail_user, "垃圾邮件")
+    await dovecot.append(mail_user, "垃圾邮件", mail("spam", 1))
+
+    result = await provider.run(skip=())
+
+    assert result.status is RunStatus.OK, result.summary
+    assert await subjects(provider.pool) == ["spam 1"]
+    valid = "SELECT valid FROM customers WHERE email = 'buyer@buyer.example'"
+    assert await fetch_value(provider.pool, valid) == 2
+    await dovecot.append(mail_user, "INBOX", mail("real", 2))
+    await provider.run(skip=())
+    assert await fetch_value(provider.pool, valid) == 1

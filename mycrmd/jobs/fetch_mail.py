@@ -15,7 +15,7 @@ import hashlib
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from datetime import time as dt_time
 from typing import cast
@@ -36,7 +36,7 @@ from mycrmd.mail.parse import ParsedMail, parse_damaged, parse_mail
 from mycrmd.mail.providers import UNSAFE_LOGIN_HINT, is_unsafe_login
 from mycrmd.mail.signin import Credentials, sign_in
 from mycrmd.model import settings
-from mycrmd.model.folders import UidOutcome
+from mycrmd.model.folders import NOT_EVIDENCE, UidOutcome
 from mycrmd.model.jobs import RunStatus
 from mycrmd.model.message import MessageType
 from mycrmd.store import config_table, mail_ledger, messages
@@ -391,7 +391,10 @@ class _Run:
                 found["older"] += 1
                 skipped.append((item.uid, UidOutcome.OLDER))
             else:
-                records.append((item.uid, item.record))
+                record = item.record
+                if folder.role in NOT_EVIDENCE:
+                    record = replace(record, proves="")
+                records.append((item.uid, record))
                 found["bounces"] += item.bounce
         saved = await messages.save_batch(
             self.ctx.pool, self.server.account, folder.wire, position, records, skipped

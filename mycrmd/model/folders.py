@@ -21,6 +21,8 @@ class FolderRole(StrEnum):
 # Spam is not correspondence, trash and drafts are not mail that was exchanged, and "All Mail"
 # repeats every other folder.
 SKIPPED_BY_DEFAULT = (FolderRole.JUNK, FolderRole.TRASH, FolderRole.DRAFTS, FolderRole.ALL)
+# A mail found here proves nothing about its sender's address, even when the folder is synced.
+NOT_EVIDENCE = (FolderRole.JUNK,)
 
 ROLE_LABELS = {
     FolderRole.SENT: Text("已发送", "Sent"),
