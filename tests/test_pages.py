@@ -2,11 +2,13 @@
 strict, the language follows the request, help and statistics read without JavaScript."""
 
 import re
+from dataclasses import replace
 
 import jinja2
 import pytest
 from aiohttp.test_utils import TestClient
 
+from mycrmd.config import Config
 from mycrmd.model.customer import Validity
 from mycrmd.model.settings import SETTINGS
 from mycrmd.store import config_table
@@ -14,6 +16,7 @@ from mycrmd.store.pool import Pool, insert
 from mycrmd.system.resources import resource
 from mycrmd.web.catalog import catalog
 from mycrmd.web.security import APP_POLICY
+from tests.support.app_client import serving
 
 TEMPLATES = sorted(
     path.relative_to(resource("templates")).as_posix()
@@ -156,3 +159,18 @@ async def test_an_unknown_page_is_404_with_the_headers(client: TestClient) -> No
     response = await client.get("/nowhere")
     assert response.status == 404
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+async def test_the_settings_dialog_shows_which_special_folders_are_not_synced(
+    pool: Pool, config: Config
+) -> None:
+    async with serving(pool, config) as client:
+        page = await (await client.get("/", headers={"Accept-Language": "zh-CN"})).text()
+    shown = re.search(r'<div id="s-skip">(.*?)</div>', page, re.S)
+    assert shown and "垃圾邮件、已删除、草稿、所有邮件" in shown.group(1)
+    assert "[mailbox] skip" in shown.group(1)
+    only_spam = replace(config, mailbox=replace(config.mailbox, skip=("junk",)))
+    async with serving(pool, only_spam) as client:
+        page = await (await client.get("/", headers={"Accept-Language": "en"})).text()
+    shown = re.search(r'<div id="s-skip">(.*?)</div>', page, re.S)
+    assert shown and "Junk" in shown.group(1) and "Trash" not in shown.group(1)

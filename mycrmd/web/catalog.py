@@ -146,6 +146,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "settings.password_set": ("已设置；留空则不修改", "Set; leave empty to keep it"),
     "settings.password_unset": ("未设置", "Not set"),
     "settings.password_clear": ("清除已保存的密码", "Clear the saved password"),
+    "settings.skip": ("不同步的文件夹", "Folders not synced"),
+    "settings.skip_separator": ("、", ", "),
+    "settings.skip_none": ("无（全部同步）", "none (every folder is synced)"),
+    "settings.skip_where": (
+        "（在配置文件的 [mailbox] skip 中修改）",
+        "(changed in the configuration file, [mailbox] skip)",
+    ),
     "settings.language.auto": ("跟随浏览器", "As the browser"),
     "settings.language.zh": ("简体中文", "简体中文"),
     "settings.language.en": ("English", "English"),

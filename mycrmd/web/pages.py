@@ -14,6 +14,7 @@ from markdown_it import MarkdownIt
 from mycrmd import __version__
 from mycrmd.model import settings
 from mycrmd.model.customer import BY_NAME, DEFAULT_COLUMNS, FIELDS, KEY_COLUMNS, Validity
+from mycrmd.model.folders import ROLE_LABELS, FolderRole
 from mycrmd.model.message import MessageType
 from mycrmd.model.words import Text
 from mycrmd.safety.sanitize import clean_html
@@ -83,8 +84,17 @@ async def show_index_page(request: web.Request) -> dict[str, Any]:
     context["field"] = BY_NAME
     context["settings"] = settings.BY_NAME
     context["themes"] = settings.THEMES
+    context["skipped_folders"] = skipped_folders(
+        request.app[SERVICES].config.mailbox.skip, context["lang"]
+    )
     context["model_json"] = json.dumps(page_model(context["lang"]), ensure_ascii=False)
     return context
+
+
+def skipped_folders(roles: tuple[str, ...], language: str) -> list[str]:
+    """The special-use folders the sync leaves out, as the settings dialog names them: the
+    choice is the configuration file's, so the dialog shows it rather than edits it."""
+    return [ROLE_LABELS[FolderRole(role)].in_(language) for role in roles]
 
 
 async def show_stats_page(request: web.Request) -> web.Response:
