@@ -91,6 +91,8 @@ async def test_filters_and_the_answer(client: TestClient, pool: Pool) -> None:
     assert hit["snippet"]["text"][start:end] == "ZX200"
     bad = await get_json(client, "/api/messages?q=x&since=yesterday", 400)
     assert bad["error"]["field"] == "since"
+    empty = await get_json(client, "/api/messages?q=x&until=", 400)  # given, but no day
+    assert empty["error"]["field"] == "until"
 
 
 async def test_snippet_is_plain_text_with_offsets(pool: Pool) -> None:

@@ -113,14 +113,14 @@ class Words:
 
 @dataclass(frozen=True)
 class Day:
-    """A calendar day, YYYY-MM-DD, or nothing."""
+    """A calendar day, YYYY-MM-DD, or absent: given but empty is refused, as for numbers."""
 
     name: str
     description: str
 
     def read(self, request: web.Request) -> datetime | None:
-        raw = request.query.get(self.name, "").strip()
-        if not raw:
+        raw = request.query.get(self.name)
+        if raw is None:
             return None
         try:
             return datetime.strptime(raw, "%Y-%m-%d")
