@@ -93,6 +93,8 @@ async def test_filters_and_the_answer(client: TestClient, pool: Pool) -> None:
     assert bad["error"]["field"] == "since"
     empty = await get_json(client, "/api/messages?q=x&until=", 400)  # given, but no day
     assert empty["error"]["field"] == "until"
+    unused = await get_json(client, "/api/messages?since=yesterday", 400)  # checked without q
+    assert unused["error"]["field"] == "since"
 
 
 async def test_snippet_is_plain_text_with_offsets(pool: Pool) -> None:
