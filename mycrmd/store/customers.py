@@ -1,6 +1,6 @@
 """One customer at a time: read, add, change, delete."""
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import pymysql
@@ -58,44 +58,43 @@ async def create(pool: Pool, values: Mapping[str, Any]) -> int:
     """A new customer from checked values (their names are columns); DuplicateEmail when
     the address is taken."""
     names = list(values)
-    for attempt in range(_ATTEMPTS):
-        try:
-            new_id = await insert(
-                pool,
-                f"INSERT INTO customers ({', '.join(names)}) "  # noqa: S608 (checked names)
-                f"VALUES ({', '.join(['%s'] * len(names))})",
-                [values[name] for name in names],
-            )
-        except pymysql.err.IntegrityError as exc:
-            await _raise_duplicate(pool, exc, values.get("email"), attempt)
-            continue
-        except pymysql.err.OperationalError as exc:
-            if not is_conflict(exc) or attempt == _ATTEMPTS - 1:
-                raise
-            await conflict_pause(attempt)
-            continue
-        totals.forget()
-        return new_id
-    raise AssertionError("unreachable: the last attempt raises")
+    new_id = await _retried(
+        pool,
+        values,
+        lambda: insert(
+            pool,
+            f"INSERT INTO customers ({', '.join(names)}) "  # noqa: S608 (checked names)
+            f"VALUES ({', '.join(['%s'] * len(names))})",
+            [values[name] for name in names],
+        ),
+    )
+    totals.forget()
+    return new_id
 
 
 async def update(pool: Pool, customer_id: int, values: Mapping[str, Any]) -> bool:
     """Change some columns of one customer; False when there is no such customer."""
     if not values:
         return await get(pool, customer_id) is not None
+    changed = await _retried(pool, values, lambda: _apply(pool, customer_id, values))
+    totals.forget()
+    return bool(changed) or await get(pool, customer_id) is not None
+
+
+async def _retried(
+    pool: Pool, values: Mapping[str, Any], write: Callable[[], Awaitable[int]]
+) -> int:
+    """One write, tried again when the address it collided with has moved on since, or when
+    a concurrent write won a lock race; DuplicateEmail when the address stays taken."""
     for attempt in range(_ATTEMPTS):
         try:
-            changed = await _apply(pool, customer_id, values)
+            return await write()
         except pymysql.err.IntegrityError as exc:
             await _raise_duplicate(pool, exc, values.get("email"), attempt)
-            continue
         except pymysql.err.OperationalError as exc:
             if not is_conflict(exc) or attempt == _ATTEMPTS - 1:
                 raise
             await conflict_pause(attempt)
-            continue
-        totals.forget()
-        return bool(changed) or await get(pool, customer_id) is not None
     raise AssertionError("unreachable: the last attempt raises")
 
 
