@@ -3,6 +3,7 @@
 from aiohttp import web
 
 from mycrmd.customers.fields import FieldError, check_customer, check_field
+from mycrmd.model.followup import REASON_SORTS
 from mycrmd.model.words import Text
 from mycrmd.safety.sanitize import clean_comment
 from mycrmd.store import config_table, customer_list, customers, followup, messages
@@ -10,9 +11,26 @@ from mycrmd.store.customers import DuplicateEmail
 from mycrmd.store.pool import Pool
 from mycrmd.web.errors import ApiError
 from mycrmd.web.jsonout import respond
-from mycrmd.web.params import ID, LIST, MESSAGE_ROWS, PAGE, TOTAL, json_object, list_query
+from mycrmd.web.params import (
+    FOLLOWUP_LIST,
+    FOLLOWUP_SORT,
+    ID,
+    LIST,
+    MESSAGE_ROWS,
+    PAGE,
+    TOTAL,
+    json_object,
+    list_query,
+)
 from mycrmd.web.routes import Answer, Endpoint, json_answer, json_body
-from mycrmd.web.schemas import CUSTOMER, EDITABLE_CUSTOMER, MESSAGE_ROW, NEW_CUSTOMER, page_of
+from mycrmd.web.schemas import (
+    CUSTOMER,
+    DUE_CUSTOMER,
+    EDITABLE_CUSTOMER,
+    MESSAGE_ROW,
+    NEW_CUSTOMER,
+    page_of,
+)
 from mycrmd.web.services import SERVICES
 
 COMMENT_BODY = {
@@ -33,11 +51,14 @@ async def list_customers(request: web.Request) -> web.Response:
 
 
 async def list_followup(request: web.Request) -> web.Response:
-    """Customers due for follow-up under the rule saved in the settings (R-FU1)."""
+    """Customers due for follow-up under the rule saved in the settings (R-FU1), each with
+    why it is due; sortable by those reasons too."""
     pool = request.app[SERVICES].pool
-    query = list_query(request)
+    sort = FOLLOWUP_SORT.read(request)
+    reason_sort = sort if sort in REASON_SORTS else None
+    query = list_query(request, sort="id" if reason_sort else sort)
     rule = followup.Rule.from_settings(await config_table.load(pool))
-    rows = await followup.due_page(pool, rule, query)
+    rows = await followup.due_page(pool, rule, query, reason_sort)
     total = await followup.due_count(pool, rule, query) if TOTAL.read(request) else None
     return respond({"total": total, "rows": rows})
 
@@ -217,9 +238,9 @@ ENDPOINTS = (
         "GET",
         "/api/followup",
         list_followup,
-        "Customers due for follow-up",
-        _PAGE_OF_CUSTOMERS,
-        query=LIST,
+        "Customers due for follow-up, with why each is due",
+        json_answer(page_of(DUE_CUSTOMER), "customers due"),
+        query=FOLLOWUP_LIST,
         errors=(400,),
     ),
 )

@@ -3,6 +3,7 @@ them through t(); the browser code gets the same catalog in the page. The names 
 settings, validities, message types and jobs come from the model."""
 
 from mycrmd.model.customer import FIELDS, VALIDITY_LABELS
+from mycrmd.model.followup import DUE_RULE_LABELS, REASON_COLUMNS
 from mycrmd.model.jobs import JOB_LABELS, RUN_STATUS_LABELS
 from mycrmd.model.message import MESSAGE_TYPE_LABELS
 from mycrmd.model.settings import SETTINGS
@@ -85,6 +86,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "followup.importance": ("客户评级", "importance"),
     "followup.days": ("天未联系", "days without a mail"),
     "followup.save": ("保存规则", "Save the rule"),
+    "followup.never": ("从未", "never"),
+    "followup.cadence_hint": (
+        '按评级设置间隔时，只跟进列出的评级，如 {"5": 14, "4": 21}；留空则使用上面的规则',
+        'With intervals by rating only the listed ratings are followed up, e.g. {"5": 14, "4": 21};'
+        " empty: the rule above",
+    ),
     # Side panel and messages (R-CU4, R-CU5)
     "panel.title": ("消息", "Messages"),
     "panel.notices": ("系统通知消息", "System notices"),
@@ -204,6 +211,8 @@ def _pair(text: Text) -> tuple[str, str]:
 
 
 TEXTS.update({f"column.{field.name}": _pair(field.label) for field in FIELDS})
+TEXTS.update({f"column.{name}": _pair(label) for name, label in REASON_COLUMNS.items()})
+TEXTS.update({f"due.{rule}": _pair(label) for rule, label in DUE_RULE_LABELS.items()})
 TEXTS.update({f"valid.{int(v)}": _pair(label) for v, label in VALIDITY_LABELS.items()})
 TEXTS.update({f"msg.type.{kind}": _pair(label) for kind, label in MESSAGE_TYPE_LABELS.items()})
 TEXTS.update({f"job.{job}": _pair(label) for job, label in JOB_LABELS.items()})

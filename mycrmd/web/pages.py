@@ -14,6 +14,7 @@ from markdown_it import MarkdownIt
 from mycrmd import __version__
 from mycrmd.model import settings
 from mycrmd.model.customer import BY_NAME, FIELDS, Validity
+from mycrmd.model.followup import REASON_COLUMNS, REASON_SORTS
 from mycrmd.model.message import MessageType
 from mycrmd.model.words import Text
 from mycrmd.safety.sanitize import clean_html
@@ -78,6 +79,8 @@ def page_model(language: str) -> dict[str, Any]:
 async def show_index_page(request: web.Request) -> dict[str, Any]:
     context = await page_context(request)
     context["fields"] = FIELDS
+    context["reason_columns"] = REASON_COLUMNS
+    context["reason_sorts"] = REASON_SORTS
     context["field"] = BY_NAME
     context["settings"] = settings.BY_NAME
     context["themes"] = settings.THEMES

@@ -3,6 +3,7 @@
 from typing import Any
 
 from mycrmd.model.customer import FIELDS, Field, Kind
+from mycrmd.model.followup import REASON_COLUMNS, DueRule
 from mycrmd.model.message import MessageType
 from mycrmd.model.settings import SECRETS, SETTINGS, SettingKind
 
@@ -46,6 +47,18 @@ EDITABLE_CUSTOMER = {
     "properties": {field.name: _written(field) for field in FIELDS if field.editable},
 }
 NEW_CUSTOMER = {**EDITABLE_CUSTOMER, "required": ["email"]}
+_DAYS = {"type": ["integer", "null"]}
+DUE_CUSTOMER = {
+    **CUSTOMER,
+    "required": [*CUSTOMER["required"], *REASON_COLUMNS, "due_after_days"],
+    "properties": {
+        **CUSTOMER["properties"],
+        "days_since_contact": _DAYS,
+        "days_since_company_contact": _DAYS,
+        "due_rule": {"type": "string", "enum": list(DueRule)},
+        "due_after_days": {"type": "integer"},
+    },
+}
 MESSAGE_ROW = {
     "type": "object",
     "required": ["id", "date", "type", "sender", "subject"],

@@ -26,10 +26,13 @@ export class Grid {
     this.sequence = 0;
     root.append(template.content.cloneNode(true));
     this.body = root.querySelector("tbody");
-    this.columns = [...root.querySelectorAll("thead th")].map((th) => th.dataset.sort);
     if (root.dataset.kind === "followup") {
       root.querySelector(".only-valid").closest("label").hidden = true;
+    } else {
+      for (const th of root.querySelectorAll("thead th.reason")) th.remove();
     }
+    // A reason column (follow-up) may sort by another column: its data-column names the cell.
+    this.columns = [...root.querySelectorAll("thead th")].map((th) => th.dataset.column ?? th.dataset.sort);
     this.wire();
   }
 
@@ -188,8 +191,12 @@ export class Grid {
 
   display(customer, name) {
     const value = customer[name];
+    if (name === "due_rule") return t(`due.${value}`, { importance: customer.importance, days: customer.due_after_days });
+    if (name === "days_since_contact" && value === null) return t("followup.never");
     if (value === null || value === undefined) return "";
-    const { kind } = fieldNamed(name);
+    const field = fieldNamed(name);
+    if (!field) return String(value);
+    const { kind } = field;
     if (kind === "validity") return t(`valid.${value}`);
     if (kind === "rich_text") return plainText(value);
     return String(value);
