@@ -319,3 +319,36 @@ async def test_a_cadence_matches_its_literal_transcription_at_midnight_boundarie
         rows = await fetch_all(pool, CADENCE_LITERAL, (rating, days, days))
         expected += [row["email"] for row in rows]
     assert await due(pool, cadence_rule(cadence)) == sorted(expected)
+
+
+async def test_a_snoozed_customer_is_hidden_until_its_day_starts(
+    client: TestClient, pool: Pool
+) -> None:
+    hidden = await customer(pool, "hidden@x.example")
+    ended = await customer(pool, "ended@x.example")
+    await customer(pool, "plain@x.example")
+    tomorrow = (NOW + timedelta(days=1)).strftime("%Y-%m-%d")
+    today = NOW.strftime("%Y-%m-%d")
+    answer = await client.put(f"/api/customers/{hidden}/snooze", json={"until": tomorrow})
+    assert answer.status == 200
+    assert (await answer.json())["snoozed_until"] == f"{tomorrow} 00:00:00"
+    assert (await client.put(f"/api/customers/{ended}/snooze", json={"until": today})).status == 200
+    assert await due(pool) == ["ended@x.example", "plain@x.example"]
+    assert await due(pool, cadence_rule({3: 30})) == ["ended@x.example", "plain@x.example"]
+    listed = await (await client.get("/api/customers?q=hidden")).json()
+    assert listed["rows"][0]["snoozed_until"] == f"{tomorrow} 00:00:00"
+    cleared = await client.delete(f"/api/customers/{hidden}/snooze")
+    assert (await cleared.json())["snoozed_until"] is None
+    assert len(await due(pool)) == 3
+
+
+@pytest.mark.parametrize(
+    "body", [{"until": "2026-02-30"}, {"until": "tomorrow"}, {"until": 20261201}, {}, {"x": 1}]
+)
+async def test_a_snooze_needs_a_real_day(client: TestClient, pool: Pool, body: object) -> None:
+    hidden = await customer(pool, "hidden@x.example")
+    answer = await client.put(f"/api/customers/{hidden}/snooze", json=body)
+    assert answer.status == 400
+    assert (await answer.json())["error"]["field"] == "until"
+    missing = await client.put("/api/customers/999999/snooze", json={"until": "2030-01-01"})
+    assert missing.status == 404

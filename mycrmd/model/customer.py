@@ -174,6 +174,8 @@ FIELDS: tuple[Field, ...] = (
         csv_header="Valid",
         default=Validity.UNCONFIRMED,
     ),
+    # Hidden from follow-up and 待回复 until this moment (the start of the chosen day).
+    Field("snoozed_until", "DATETIME", Kind.DATETIME, Text("暂缓至", "Snoozed until")),
 )
 
 BY_NAME = {field.name: field for field in FIELDS}

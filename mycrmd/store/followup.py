@@ -14,7 +14,9 @@ recent contact, read from the (last_contact_date, valid, company) index.
 
 With a cadence by rating (`followup_days_by_importance`), clause 1 becomes "its importance has
 an interval in the map" and clauses 2 and 3 use that interval; with none set, the rule above
-is built exactly as before. Each row then says why it is due (model/followup.py).
+is built exactly as before. A snoozed customer (snoozed_until in the future) is left out
+until then; it still counts as a colleague for clause 3. Each row then says why it is due
+(model/followup.py).
 """
 
 from collections.abc import Mapping
@@ -76,13 +78,18 @@ _NO_COLLEAGUE_MAILED_SINCE = (
 )
 
 
+def not_snoozed() -> str:
+    """SQL: the customer is not snoozed, or its snooze has ended."""
+    return "(snoozed_until IS NULL OR snoozed_until <= NOW())"
+
+
 def clauses(rule: Rule, query: ListQuery) -> tuple[list[str], list[Any]]:
     if rule.cadence:
         groups = [
             f"(importance = %s AND {_NOT_MAILED_SINCE} AND {_NO_COLLEAGUE_MAILED_SINCE})"
             for _ in rule.cadence
         ]
-        rule_clauses = [not_invalid(), "(" + " OR ".join(groups) + ")"]
+        rule_clauses = [not_invalid(), not_snoozed(), "(" + " OR ".join(groups) + ")"]
         args: list[Any] = [value for rating, days in rule.cadence for value in (rating, days, days)]
     else:
         rule_clauses = [
@@ -90,6 +97,7 @@ def clauses(rule: Rule, query: ListQuery) -> tuple[list[str], list[Any]]:
             f"importance {rule.operator} %s",  # the operator is one of OPERATORS
             _NOT_MAILED_SINCE,
             _NO_COLLEAGUE_MAILED_SINCE,
+            not_snoozed(),
         ]
         args = [rule.importance, rule.days, rule.days]
     search, search_args = filters(ListQuery(q=query.q))

@@ -1,5 +1,8 @@
 """Customers and the follow-up list: /api/customers…, /api/followup."""
 
+import re
+from datetime import datetime
+
 from aiohttp import web
 
 from mycrmd.customers.fields import FieldError, check_customer, check_field
@@ -33,6 +36,13 @@ from mycrmd.web.schemas import (
 )
 from mycrmd.web.services import SERVICES
 
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+SNOOZE_BODY = {
+    "type": "object",
+    "required": ["until"],
+    "additionalProperties": False,
+    "properties": {"until": {"type": "string", "format": "date"}},
+}
 COMMENT_BODY = {
     "type": "object",
     "required": ["comment"],
@@ -113,6 +123,38 @@ async def update_comment(request: web.Request) -> web.Response:
     if not await customers.update(pool, customer_id, {"comment": cleaned}):
         raise _missing()
     return await _as_now(pool, customer_id)
+
+
+async def snooze_customer(request: web.Request) -> web.Response:
+    """Hide a customer from follow-up and 待回复 until the start of a day."""
+    pool = request.app[SERVICES].pool
+    customer_id = ID.read(request)
+    body = await json_object(request)
+    until = _day(body.get("until")) if set(body) == {"until"} else None
+    if until is None:
+        message = Text('需要 {"until": "YYYY-MM-DD"}', 'expected {"until": "YYYY-MM-DD"}')
+        raise ApiError(400, "invalid_field", message, field="until")
+    if not await customers.update(pool, customer_id, {"snoozed_until": until}):
+        raise _missing()
+    return await _as_now(pool, customer_id)
+
+
+async def unsnooze_customer(request: web.Request) -> web.Response:
+    pool = request.app[SERVICES].pool
+    customer_id = ID.read(request)
+    if not await customers.update(pool, customer_id, {"snoozed_until": None}):
+        raise _missing()
+    return await _as_now(pool, customer_id)
+
+
+def _day(value: object) -> datetime | None:
+    """A YYYY-MM-DD day as its first moment; None when it is not one."""
+    if not isinstance(value, str) or not _DAY.fullmatch(value):
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d")
+    except ValueError:
+        return None
 
 
 async def _as_now(pool: Pool, customer_id: int, status: int = 200) -> web.Response:
@@ -223,6 +265,25 @@ ENDPOINTS = (
         path_params=(ID,),
         body=json_body(COMMENT_BODY),
         errors=(400, 404),
+    ),
+    Endpoint(
+        "PUT",
+        "/api/customers/{id}/snooze",
+        snooze_customer,
+        "Hide from follow-up and awaiting-reply until a day (YYYY-MM-DD)",
+        _THE_CUSTOMER,
+        path_params=(ID,),
+        body=json_body(SNOOZE_BODY),
+        errors=(400, 404),
+    ),
+    Endpoint(
+        "DELETE",
+        "/api/customers/{id}/snooze",
+        unsnooze_customer,
+        "End a snooze",
+        _THE_CUSTOMER,
+        path_params=(ID,),
+        errors=(404,),
     ),
     Endpoint(
         "GET",

@@ -87,6 +87,16 @@ TEXTS: dict[str, tuple[str, str]] = {
     "followup.days": ("天未联系", "days without a mail"),
     "followup.save": ("保存规则", "Save the rule"),
     "followup.never": ("从未", "never"),
+    "grid.snooze": ("暂缓", "Snooze"),
+    "grid.snooze_hint": (
+        "到某日之前不再出现在待跟进和待回复中",
+        "Hide from follow-up and awaiting reply until a day",
+    ),
+    "grid.snooze_prompt": (
+        "暂缓至哪一天（YYYY-MM-DD）？留空则取消暂缓",
+        "Snooze until which day (YYYY-MM-DD)? Empty ends the snooze",
+    ),
+    "grid.snoozed": ("已暂缓", "Snoozed"),
     "followup.cadence_hint": (
         '按评级设置间隔时，只跟进列出的评级，如 {"5": 14, "4": 21}；留空则使用上面的规则',
         'With intervals by rating only the listed ratings are followed up, e.g. {"5": 14, "4": 21};'

@@ -170,6 +170,10 @@ export class Grid {
       row.classList.toggle("invalid", customer.valid === VALIDITY.invalid);
       row.classList.toggle("unconfirmed", customer.valid === VALIDITY.unconfirmed);
       row.classList.toggle("selected", customer.id === this.selected);
+      // A snooze shows until its day starts (server times are local, like the browser's).
+      const snoozed = Boolean(customer.snoozed_until) && new Date(customer.snoozed_until.replace(" ", "T")) > new Date();
+      row.classList.toggle("snoozed", snoozed);
+      if (snoozed) row.title = `${t("grid.snoozed")} ${customer.snoozed_until.slice(0, 10)}`;
       for (const name of this.columns) {
         const cell = row.insertCell();
         cell.className = `col-${name}`;

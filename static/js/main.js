@@ -44,6 +44,18 @@ async function gridAction(action, grid) {
   }
   if (action === "edit") customerDialog.open(customer);
   if (action === "comment") commentEditor.open(customer);
+  if (action === "snooze") {
+    const until = window.prompt(t("grid.snooze_prompt"), (customer.snoozed_until || "").slice(0, 10));
+    if (until === null) return;
+    try {
+      const path = `/api/customers/${customer.id}/snooze`;
+      await (until.trim() ? api("PUT", path, { until: until.trim() }) : api("DELETE", path));
+      toast(t(until.trim() ? "grid.snoozed" : "settings.saved"));
+      grid.load();
+    } catch (error) {
+      fail(error);
+    }
+  }
   if (action === "delete") {
     const who = `${customer.name || ""} <${customer.email}>`.trim();
     if (!(await confirmAction(t("grid.confirm_delete", { who })))) return;
