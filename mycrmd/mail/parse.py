@@ -28,6 +28,7 @@ class ParsedMail:
     subject: str
     html: str
     bounce: Bounce | None
+    automatic: bool = False  # an auto-reply or other machine-sent mail (RFC 3834 and kin)
 
 
 def parse_mail(raw: bytes, internaldate: datetime | None) -> ParsedMail:
@@ -54,7 +55,21 @@ def parse_mail(raw: bytes, internaldate: datetime | None) -> ParsedMail:
         subject=decode_header_value(raw_header(msg, "Subject")),
         html=_body_html(msg),
         bounce=detect_bounce(msg, sender_address),
+        automatic=is_automatic(msg),
     )
+
+
+_AUTOMATIC_PRECEDENCE = ("auto_reply", "bulk", "junk")
+
+
+def is_automatic(msg: Message) -> bool:
+    """Sent by a machine, not a person: Auto-Submitted other than "no" (RFC 3834), the
+    X-Autoreply / X-Autorespond marks, or an automatic Precedence."""
+    if raw_header(msg, "Auto-Submitted").strip().lower() not in ("", "no"):
+        return True
+    if raw_header(msg, "X-Autoreply").strip() or raw_header(msg, "X-Autorespond").strip():
+        return True
+    return raw_header(msg, "Precedence").strip().lower() in _AUTOMATIC_PRECEDENCE
 
 
 def _addresses(values: list[str]) -> list[tuple[str, str]]:

@@ -9,7 +9,7 @@ from mycrmd.customers.fields import FieldError, check_customer, check_field
 from mycrmd.model.followup import REASON_SORTS
 from mycrmd.model.words import Text
 from mycrmd.safety.sanitize import clean_comment
-from mycrmd.store import config_table, customer_list, customers, followup, messages
+from mycrmd.store import awaiting, config_table, customer_list, customers, followup, messages
 from mycrmd.store.customers import DuplicateEmail
 from mycrmd.store.pool import Pool
 from mycrmd.web.errors import ApiError
@@ -17,16 +17,20 @@ from mycrmd.web.jsonout import respond
 from mycrmd.web.params import (
     FOLLOWUP_LIST,
     FOLLOWUP_SORT,
+    HOURS,
     ID,
     LIST,
     MESSAGE_ROWS,
     PAGE,
+    ROWS,
     TOTAL,
+    Q,
     json_object,
     list_query,
 )
 from mycrmd.web.routes import Answer, Endpoint, json_answer, json_body
 from mycrmd.web.schemas import (
+    AWAITING_CUSTOMER,
     CUSTOMER,
     DUE_CUSTOMER,
     EDITABLE_CUSTOMER,
@@ -71,6 +75,20 @@ async def list_followup(request: web.Request) -> web.Response:
     rows = await followup.due_page(pool, rule, query, reason_sort)
     total = await followup.due_count(pool, rule, query) if TOTAL.read(request) else None
     return respond({"total": total, "rows": rows})
+
+
+async def list_awaiting_reply(request: web.Request) -> web.Response:
+    """待回复: customers whose newest received mail is still unanswered after `hours`."""
+    pool = request.app[SERVICES].pool
+    hours, page, rows, q = (
+        HOURS.read(request),
+        PAGE.read(request),
+        ROWS.read(request),
+        Q.read(request),
+    )
+    found = await awaiting.waiting_page(pool, hours, page, rows, q)
+    total = await awaiting.waiting_count(pool, hours, q) if TOTAL.read(request) else None
+    return respond({"total": total, "rows": found})
 
 
 async def create_customer(request: web.Request) -> web.Response:
@@ -302,6 +320,15 @@ ENDPOINTS = (
         "Customers due for follow-up, with why each is due",
         json_answer(page_of(DUE_CUSTOMER), "customers due"),
         query=FOLLOWUP_LIST,
+        errors=(400,),
+    ),
+    Endpoint(
+        "GET",
+        "/api/awaiting-reply",
+        list_awaiting_reply,
+        "Customers whose newest received mail awaits our reply, longest wait first",
+        json_answer(page_of(AWAITING_CUSTOMER), "customers awaiting a reply"),
+        query=(HOURS, Q, PAGE, ROWS, TOTAL),
         errors=(400,),
     ),
 )

@@ -48,6 +48,16 @@ EDITABLE_CUSTOMER = {
 }
 NEW_CUSTOMER = {**EDITABLE_CUSTOMER, "required": ["email"]}
 _DAYS = {"type": ["integer", "null"]}
+AWAITING_CUSTOMER = {
+    **CUSTOMER,
+    "required": [*CUSTOMER["required"], "waiting_since", "last_received_id"],
+    "properties": {
+        **CUSTOMER["properties"],
+        "waiting_since": DATE_TIME,
+        "last_received_subject": {"type": ["string", "null"]},
+        "last_received_id": {"type": ["integer", "null"]},
+    },
+}
 DUE_CUSTOMER = {
     **CUSTOMER,
     "required": [*CUSTOMER["required"], *REASON_COLUMNS, "due_after_days"],
