@@ -98,3 +98,18 @@ async def test_the_awaiting_reply_api_pages_and_counts(client: TestClient, pool:
     assert [row["email"] for row in data["rows"]] == ["w2@x.example"]
     assert data["rows"][0]["last_received_subject"] == "s2"
     assert (await client.get("/api/awaiting-reply?hours=-1")).status == 400
+
+
+async def test_the_awaiting_list_exports_as_csv(client: TestClient, pool: Pool) -> None:
+    await customer(pool, "waits@x.example")
+    await customer(pool, "quiet@x.example")
+    await mail(pool, MessageType.RECEIVE, 30, "hi", "waits@x.example")
+    answer = await client.get("/export/customers.csv?type=awaiting&hours=24")
+    assert answer.status == 200
+    text = await answer.text()
+    assert "waits@x.example" in text
+    assert "quiet@x.example" not in text
+    later = await (await client.get("/export/customers.csv?type=awaiting&hours=48")).text()
+    assert "waits@x.example" not in later
+    reversed_rows = await (await client.get("/api/awaiting-reply?order=desc")).json()
+    assert [row["email"] for row in reversed_rows["rows"]] == ["waits@x.example"]

@@ -8,6 +8,7 @@ from datetime import date
 
 from mycrmd.customers.csv_format import HEADERS_EN, HEADERS_ZH, csv_lines, neutralise
 from mycrmd.model.customer import EXPORT_KINDS
+from mycrmd.model.followup import AWAITING_HOURS
 from mycrmd.store import config_table, customer_export, followup
 from mycrmd.store.customer_list import ListQuery
 from mycrmd.store.pool import Pool
@@ -20,8 +21,11 @@ def file_name(kind: str, day: date) -> str:
     return f"customers-{kind}-{day:%Y%m%d}.csv"
 
 
-async def export_csv(pool: Pool, kind: str, query: ListQuery | None = None) -> AsyncIterator[str]:
-    """The CSV text, a chunk at a time. `query` is the grid's view for `current`."""
+async def export_csv(
+    pool: Pool, kind: str, query: ListQuery | None = None, hours: int = AWAITING_HOURS
+) -> AsyncIterator[str]:
+    """The CSV text, a chunk at a time. `query` is the grid's view for `current`, `hours`
+    the wait for `awaiting`."""
     english = kind == "followup"
     yield BOM + csv_lines([list(HEADERS_EN if english else HEADERS_ZH)])
     if kind == "template":
@@ -29,7 +33,7 @@ async def export_csv(pool: Pool, kind: str, query: ListQuery | None = None) -> A
     rule = followup.Rule.from_settings(await config_table.load(pool)) if english else None
     # Closed explicitly: a reader that stops early must give the connection back now, not
     # when the garbage collector finds the rows' generator (a pool closing waits for it).
-    rows = customer_export.export_rows(pool, kind, query, rule)
+    rows = customer_export.export_rows(pool, kind, query, rule, hours=hours)
     async with contextlib.aclosing(rows):
         async for batch in rows:
             if english:

@@ -185,5 +185,6 @@ EDITABLE = tuple(field.name for field in FIELDS if field.editable)
 CSV_FIELDS = tuple(field.name for field in FIELDS if field.in_csv)
 SEARCHABLE = tuple(field.name for field in FIELDS if field.searchable)
 # The CSV exports (R-IO1): every customer, valid (1), invalid (0), the grid as shown, those
-# due for follow-up (English headers, for mass-mailing software), and the import template.
-EXPORT_KINDS = ("all", "valid", "invalid", "current", "followup", "template")
+# due for follow-up (English headers, for mass-mailing software), those awaiting our reply
+# (待回复), and the import template.
+EXPORT_KINDS = ("all", "valid", "invalid", "current", "followup", "awaiting", "template")

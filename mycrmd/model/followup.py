@@ -18,6 +18,9 @@ DUE_RULE_LABELS = {
     ),
 }
 
+# 待回复: how many hours a received mail waits before it is listed, unless the list says.
+AWAITING_HOURS = 24
+
 # What each follow-up row holds beside the customer's fields. Days are calendar days, as the
 # rule counts them (DATEDIFF); null when never mailed (or, for the company, no company).
 REASON_COLUMNS = {

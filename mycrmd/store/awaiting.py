@@ -12,7 +12,7 @@ from typing import Any
 
 from mycrmd.model.customer import COLUMNS
 from mycrmd.model.message import MessageType
-from mycrmd.store.customer_list import escape_like, not_invalid
+from mycrmd.store.customer_list import ORDERS, escape_like, not_invalid
 from mycrmd.store.followup import not_snoozed
 from mycrmd.store.pool import Pool, Row, fetch_all, fetch_value
 
@@ -31,6 +31,11 @@ _WAITING = (
 )
 
 
+def clauses(hours: int) -> tuple[list[str], list[Any]]:
+    """The same customers as WHERE clauses on customers, for the CSV export."""
+    return ["id IN (SELECT c.id " + _WAITING + ")"], [MessageType.RECEIVE.value, hours]
+
+
 def _args(hours: int, q: str) -> tuple[str, list[Any]]:
     args: list[Any] = [MessageType.RECEIVE.value, hours]
     if not q.strip():
@@ -39,13 +44,18 @@ def _args(hours: int, q: str) -> tuple[str, list[Any]]:
     return " AND (c.email LIKE %s OR c.name LIKE %s OR c.company LIKE %s)", [*args, *[pattern] * 3]
 
 
-async def waiting_page(pool: Pool, hours: int, page: int, rows: int, q: str = "") -> list[Row]:
-    """A page of customers waiting for our answer, each with its newest received mail."""
+async def waiting_page(
+    pool: Pool, hours: int, page: int, rows: int, q: str = "", order: str = "asc"
+) -> list[Row]:
+    """A page of customers waiting for our answer, each with its newest received mail;
+    `asc`: the longest wait first."""
+    if order not in ORDERS:
+        raise ValueError(f"order must be asc or desc, not {order!r}")
     search, args = _args(hours, q)
     found = await fetch_all(
         pool,
         f"SELECT {_SELECT}, w.waiting_since {_WAITING}{search} "
-        "ORDER BY w.waiting_since ASC, c.id ASC LIMIT %s OFFSET %s",
+        f"ORDER BY w.waiting_since {order}, c.id {order} LIMIT %s OFFSET %s",
         [*args, rows, (page - 1) * rows],
     )
     for row in found:

@@ -21,6 +21,7 @@ from mycrmd.web.params import (
     ID,
     LIST,
     MESSAGE_ROWS,
+    ORDER,
     PAGE,
     ROWS,
     TOTAL,
@@ -86,7 +87,8 @@ async def list_awaiting_reply(request: web.Request) -> web.Response:
         ROWS.read(request),
         Q.read(request),
     )
-    found = await awaiting.waiting_page(pool, hours, page, rows, q)
+    order = ORDER.read(request)
+    found = await awaiting.waiting_page(pool, hours, page, rows, q, order)
     total = await awaiting.waiting_count(pool, hours, q) if TOTAL.read(request) else None
     return respond({"total": total, "rows": found})
 
@@ -328,7 +330,7 @@ ENDPOINTS = (
         list_awaiting_reply,
         "Customers whose newest received mail awaits our reply, longest wait first",
         json_answer(page_of(AWAITING_CUSTOMER), "customers awaiting a reply"),
-        query=(HOURS, Q, PAGE, ROWS, TOTAL),
+        query=(HOURS, Q, ORDER, PAGE, ROWS, TOTAL),
         errors=(400,),
     ),
 )

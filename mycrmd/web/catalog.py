@@ -20,6 +20,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "menu.export_invalid": ("导出无效客户记录", "Export invalid customers"),
     "menu.export_current": ("导出当前列表记录", "Export the list as shown"),
     "menu.export_followup": ("导出待跟进客户记录", "Export customers due for follow-up"),
+    "menu.export_awaiting": ("导出待回复客户记录", "Export customers awaiting our reply"),
     "menu.template": ("下载导入模板", "Download the import template"),
     "menu.upload": ("批量上传客户记录", "Upload customers"),
     "menu.logs": ("系统日志", "Logs"),
@@ -87,6 +88,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "followup.days": ("天未联系", "days without a mail"),
     "followup.save": ("保存规则", "Save the rule"),
     "followup.never": ("从未", "never"),
+    "followup.awaiting": ("待回复", "Awaiting our reply"),
+    "followup.hours": ("等待超过（小时）", "Waiting over (hours)"),
     "grid.snooze": ("暂缓", "Snooze"),
     "grid.snooze_hint": (
         "到某日之前不再出现在待跟进和待回复中",

@@ -1,11 +1,11 @@
-"""CSV downloads: /export/customers.csv?type=all|valid|invalid|current|followup|template."""
+"""CSV downloads: /export/customers.csv?type=… (model/customer.py EXPORT_KINDS)."""
 
 from datetime import date
 
 from aiohttp import web
 
 from mycrmd.customers.exporting import KINDS, export_csv, file_name
-from mycrmd.web.params import GRID, Choice, list_query
+from mycrmd.web.params import GRID, HOURS, Choice, list_query
 from mycrmd.web.routes import Answer, Endpoint
 from mycrmd.web.services import SERVICES
 
@@ -26,7 +26,8 @@ async def export_customers(request: web.Request) -> web.StreamResponse:
         }
     )
     await response.prepare(request)
-    async for chunk in export_csv(request.app[SERVICES].pool, kind, query):
+    hours = HOURS.read(request)
+    async for chunk in export_csv(request.app[SERVICES].pool, kind, query, hours):
         await response.write(chunk.encode("utf-8"))
     await response.write_eof()
     return response
@@ -39,7 +40,7 @@ ENDPOINTS = (
         export_customers,
         "Customers as CSV (UTF-8 with BOM)",
         Answer(200, "CSV", {"text/csv": {"schema": {"type": "string"}}}),
-        query=(TYPE, *GRID),
+        query=(TYPE, *GRID, HOURS),
         errors=(400,),
         downloads=True,
     ),

@@ -14,7 +14,7 @@ from markdown_it import MarkdownIt
 from mycrmd import __version__
 from mycrmd.model import settings
 from mycrmd.model.customer import BY_NAME, FIELDS, Validity
-from mycrmd.model.followup import REASON_COLUMNS, REASON_SORTS
+from mycrmd.model.followup import AWAITING_HOURS, REASON_COLUMNS, REASON_SORTS
 from mycrmd.model.message import MessageType
 from mycrmd.model.words import Text
 from mycrmd.safety.sanitize import clean_html
@@ -81,6 +81,7 @@ async def show_index_page(request: web.Request) -> dict[str, Any]:
     context["fields"] = FIELDS
     context["reason_columns"] = REASON_COLUMNS
     context["reason_sorts"] = REASON_SORTS
+    context["awaiting_hours"] = AWAITING_HOURS
     context["field"] = BY_NAME
     context["settings"] = settings.BY_NAME
     context["themes"] = settings.THEMES

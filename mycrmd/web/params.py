@@ -12,7 +12,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from mycrmd.model.customer import BY_NAME, COLUMNS, SEARCHABLE
-from mycrmd.model.followup import REASON_SORTS
+from mycrmd.model.followup import AWAITING_HOURS, REASON_SORTS
 from mycrmd.model.numbers import whole_number
 from mycrmd.model.words import Text
 from mycrmd.store.customer_list import ORDERS, ListQuery
@@ -151,7 +151,7 @@ Q = Words("q", "search " + ", ".join(BY_NAME[name].label.en.lower() for name in 
 ONLY_VALID = Flag("only_valid", "only valid and unconfirmed customers", False)
 SORT = Choice("sort", "column to sort by", COLUMNS, "id")
 ORDER = Choice("order", "sort order", ORDERS, "asc")
-HOURS = Whole("hours", "hours a received mail has waited at least", 24, 0, 24 * 366)
+HOURS = Whole("hours", "hours a received mail has waited at least", AWAITING_HOURS, 0, 24 * 366)
 TOTAL = Flag("total", "count the matches too", True)
 AFTER_ID = Whole("after_id", "the page after this customer's row", 0, 1, MAX_ID)
 BEFORE_ID = Whole("before_id", "the page before this customer's row", 0, 1, MAX_ID)

@@ -124,8 +124,9 @@ export class Grid {
     this.root.classList.add("loading");
     this.renderHeader();
     const { reverse, ...cursor } = this.cursor;
-    const rowsCall = get(`${this.source}?${this.params({ total: false, ...cursor })}`);
-    const totalCall = get(`${this.source}?${this.params({ rows: 0, page: 1 })}`);
+    const join = this.source.includes("?") ? "&" : "?"; // a source may carry its own parameters
+    const rowsCall = get(`${this.source}${join}${this.params({ total: false, ...cursor })}`);
+    const totalCall = get(`${this.source}${join}${this.params({ rows: 0, page: 1 })}`);
     try {
       const data = await rowsCall;
       if (sequence !== this.sequence) return;

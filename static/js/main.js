@@ -91,6 +91,16 @@ tabs.onShow.set("followup", async () => {
   }
   followup.load();
 });
+// 待回复 is a second view of the same grid: its source and hours change, the grid stays.
+const view = document.getElementById("followup-view");
+view.addEventListener("change", () => {
+  const hours = view.elements.hours.value || "0";
+  const source = view.elements.view.value;
+  followup.source = source.endsWith("awaiting-reply") ? `${source}?hours=${encodeURIComponent(hours)}` : source;
+  document.getElementById("export-awaiting").href = `/export/customers.csv?type=awaiting&hours=${encodeURIComponent(hours)}`;
+  rule.hidden = !source.endsWith("followup");
+  followup.change({ page: 1, sort: "id", order: "asc" });
+});
 rule.addEventListener("submit", async (event) => {
   event.preventDefault();
   const changes = Object.fromEntries(ruleFields().map((field) => [field.name, field.value]));
