@@ -504,3 +504,49 @@ async def test_a_failed_job_shows_beside_the_logs_menu_and_refreshes(
     await fetch_badge.click()
     await expect(page.locator("#panel-log-fetch")).to_be_visible()
     await ui.shot("job-status-refreshed")
+
+
+async def test_follow_up_shows_why_takes_a_cadence_snoozes_and_lists_awaiting_reply(
+    ui: UiPage, pool: Pool
+) -> None:
+    ids = await customers(pool, 3)
+    page = await ui.open()
+    await page.get_by_role("tab", name="待跟进客户").click()
+    grid = page.locator("#followup-grid")
+    zhang = grid.locator(f"tbody tr[data-id='{ids[0]}']")
+    await expect(zhang.locator(".col-due_rule")).to_have_text("超过 30 天未联系")
+    await expect(zhang.locator(".col-days_since_contact")).to_have_text("从未")
+    await expect(page.locator("#customers-grid thead th.reason")).to_have_count(0)
+    rule = page.locator("#followup-rule")
+    await rule.locator("[name=followup_days_by_importance]").fill('{"5": 14}')
+    await rule.get_by_role("button", name="保存规则").click()
+    await expect(grid.locator("tbody tr[data-id]")).to_have_count(1)
+    await expect(zhang.locator(".col-due_rule")).to_have_text("评级 5：每 14 天")
+    assert await config_table.get(pool, "followup_days_by_importance") == '{"5": 14}'
+    tomorrow = (datetime.now() + timedelta(days=1)).strftime("%Y-%m-%d")
+    await zhang.click()
+    await grid.get_by_role("button", name="暂缓", exact=True).click()
+    snooze = page.locator("#snooze-dialog")
+    await snooze.locator("[name=until]").fill(tomorrow)
+    await snooze.get_by_role("button", name="暂缓", exact=True).click()
+    await expect(grid.locator("tbody tr[data-id]")).to_have_count(0)
+    snoozed = await fetch_value(
+        pool, "SELECT snoozed_until FROM customers WHERE id = %s", (ids[0],)
+    )
+    assert snoozed.strftime("%Y-%m-%d") == tomorrow
+    await execute(pool, "UPDATE customers SET snoozed_until = NULL")
+    message = await insert(
+        pool,
+        "INSERT INTO messages (sender, date, type, subject, content) "
+        "VALUES ('Anna', NOW() - INTERVAL 2 DAY, 'receive', 'Angebot?', '')",
+    )
+    await execute(
+        pool,
+        "INSERT INTO msg_addrs (msg_id, address) VALUES (%s, 'anna@berlin.example')",
+        (message,),
+    )
+    await page.locator("#followup-view").get_by_label("待回复").check()
+    await expect(grid.locator("tbody tr[data-id]")).to_have_count(1)
+    await expect(grid.locator(f"tbody tr[data-id='{ids[1]}']")).to_be_visible()
+    await expect(rule).to_be_hidden()
+    await ui.shot("awaiting-reply")

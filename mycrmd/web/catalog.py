@@ -95,10 +95,8 @@ TEXTS: dict[str, tuple[str, str]] = {
         "到某日之前不再出现在待跟进和待回复中",
         "Hide from follow-up and awaiting reply until a day",
     ),
-    "grid.snooze_prompt": (
-        "暂缓至哪一天（YYYY-MM-DD）？留空则取消暂缓",
-        "Snooze until which day (YYYY-MM-DD)? Empty ends the snooze",
-    ),
+    "grid.snooze_until": ("暂缓至", "Until"),
+    "grid.snooze_clear": ("取消暂缓", "End the snooze"),
     "grid.snoozed": ("已暂缓", "Snoozed"),
     "followup.cadence_hint": (
         '按评级设置间隔时，只跟进列出的评级，如 {"5": 14, "4": 21}；留空则使用上面的规则',

@@ -45,12 +45,17 @@ async function gridAction(action, grid) {
   if (action === "edit") customerDialog.open(customer);
   if (action === "comment") commentEditor.open(customer);
   if (action === "snooze") {
-    const until = window.prompt(t("grid.snooze_prompt"), (customer.snoozed_until || "").slice(0, 10));
-    if (until === null) return;
+    const dialog = document.getElementById("snooze-dialog");
+    dialog.querySelector("[name=until]").value = (customer.snoozed_until || "").slice(0, 10);
+    dialog.returnValue = "";
+    dialog.showModal();
+    const choice = await new Promise((resolve) => dialog.addEventListener("close", () => resolve(dialog.returnValue), { once: true }));
+    const until = dialog.querySelector("[name=until]").value;
+    if (!choice || (choice === "snooze" && !until)) return;
     try {
       const path = `/api/customers/${customer.id}/snooze`;
-      await (until.trim() ? api("PUT", path, { until: until.trim() }) : api("DELETE", path));
-      toast(t(until.trim() ? "grid.snoozed" : "settings.saved"));
+      await (choice === "snooze" ? api("PUT", path, { until }) : api("DELETE", path));
+      toast(t(choice === "snooze" ? "grid.snoozed" : "settings.saved"));
       grid.load();
     } catch (error) {
       fail(error);
