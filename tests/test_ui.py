@@ -550,3 +550,47 @@ async def test_follow_up_shows_why_takes_a_cadence_snoozes_and_lists_awaiting_re
     await expect(grid.locator(f"tbody tr[data-id='{ids[1]}']")).to_be_visible()
     await expect(rule).to_be_hidden()
     await ui.shot("awaiting-reply")
+
+
+async def test_the_customer_and_company_pages_are_bookmarkable_and_linked(
+    ui: UiPage, pool: Pool
+) -> None:
+    ids = await customers(pool, 3)
+    colleague = await insert(
+        pool,
+        "INSERT INTO customers (name, email, company, valid, last_contact_date) "
+        "VALUES ('李四', 'li@shanghai.example', '上海贸易', 1, NOW() - INTERVAL 3 DAY)",
+    )
+    for days, kind, subject, address in (
+        (5, "sendto", "报价", "zhang@shanghai.example"),
+        (4, "system", "Undelivered Mail Returned to Sender", "zhang@shanghai.example"),
+        (3, "sendto", "跟进", "li@shanghai.example"),
+    ):
+        message = await insert(
+            pool,
+            "INSERT INTO messages (sender, date, type, subject, content) "
+            "VALUES ('x', NOW() - INTERVAL %s DAY, %s, %s, '')",
+            (days, kind, subject),
+        )
+        await execute(
+            pool, "INSERT INTO msg_addrs (msg_id, address) VALUES (%s, %s)", (message, address)
+        )
+    page = await ui.open()
+    await page.locator(f"#customers-grid tbody tr[data-id='{ids[0]}'] .col-id a").click()
+    await expect(page).to_have_url(f"{ui.base}/customers/{ids[0]}")
+    customer_page = page.locator("#customer-page")
+    await expect(customer_page.locator(".mails tbody tr")).to_have_count(2)
+    await expect(customer_page.locator(".mails tbody tr").first).to_contain_text("报价")
+    await expect(customer_page.locator(".mails tbody tr").last).to_contain_text("Undelivered")
+    await expect(customer_page.locator(".contacts")).to_contain_text("li@shanghai.example")
+    await ui.shot("customer-page")
+    await customer_page.locator(".field-company a").click()
+    company_page = page.locator("#company-page")
+    await expect(company_page.locator(".contacts tbody tr")).to_have_count(2)
+    await expect(company_page.locator(".mails tbody tr")).to_have_count(3)
+    await expect(company_page.locator(".mails tbody tr").last).to_contain_text("跟进")
+    await expect(company_page.locator(".last-contact")).not_to_have_text("从未")
+    await ui.shot("company-page")
+    assert colleague
+    missing = await page.goto(f"{ui.base}/customers/999999")
+    assert missing is not None and missing.status == 404

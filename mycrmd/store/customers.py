@@ -7,7 +7,7 @@ import pymysql
 
 from mycrmd.model.customer import COLUMNS
 from mycrmd.store.counts import totals
-from mycrmd.store.pool import Pool, Row, execute, fetch_one, insert
+from mycrmd.store.pool import Pool, Row, execute, fetch_all, fetch_one, insert
 
 _SELECT = ", ".join(COLUMNS)
 
@@ -83,3 +83,13 @@ async def _raise_duplicate(pool: Pool, exc: pymysql.err.IntegrityError, email: o
         existing = await by_email(pool, email)
         if existing is not None:
             raise DuplicateEmail(existing) from None
+
+
+async def of_company(pool: Pool, company: str, limit: int = 500) -> list[Row]:
+    """A company's contacts (as the collation compares names), most recently mailed first."""
+    return await fetch_all(
+        pool,
+        f"SELECT {_SELECT} FROM customers WHERE company = %s AND company <> ''"  # noqa: S608
+        " ORDER BY last_contact_date IS NULL, last_contact_date DESC, id LIMIT %s",
+        (company, limit),
+    )

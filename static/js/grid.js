@@ -179,7 +179,15 @@ export class Grid {
         const cell = row.insertCell();
         cell.className = `col-${name}`;
         cell.dataset.column = name;
-        cell.textContent = this.display(customer, name);
+        const text = this.display(customer, name);
+        // The customer's and the company's own pages, bookmarkable, from every grid.
+        const href = name === "id" ? `/customers/${customer.id}` : name === "company" && text ? `/companies/${encodeURIComponent(text)}` : "";
+        if (href) {
+          const link = document.createElement("a");
+          link.href = href;
+          link.textContent = text;
+          cell.append(link);
+        } else cell.textContent = text;
         if (LONG.has(name)) cell.title = cell.textContent;
       }
     }
