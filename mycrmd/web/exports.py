@@ -18,6 +18,7 @@ async def export_customers(request: web.Request) -> web.StreamResponse:
     kind = TYPE.read(request)
     grid = list_query(request)
     query = grid if kind == "current" else None
+    hours = HOURS.read(request)  # checked before the answer starts, so a bad one is a 400
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/csv; charset=utf-8",
@@ -26,7 +27,6 @@ async def export_customers(request: web.Request) -> web.StreamResponse:
         }
     )
     await response.prepare(request)
-    hours = HOURS.read(request)
     async for chunk in export_csv(request.app[SERVICES].pool, kind, query, hours):
         await response.write(chunk.encode("utf-8"))
     await response.write_eof()
