@@ -559,3 +559,93 @@ async def test_a_failed_job_shows_beside_the_logs_menu_and_refreshes(
     await fetch_badge.click()
     await expect(page.locator("#panel-log-fetch")).to_be_visible()
     await ui.shot("job-status-refreshed")
+
+
+async def test_follow_up_shows_why_takes_a_cadence_snoozes_and_lists_awaiting_reply(
+    ui: UiPage, pool: Pool
+) -> None:
+    ids = await customers(pool, 3)
+    page = await ui.open()
+    await page.get_by_role("tab", name="待跟进客户").click()
+    grid = page.locator("#followup-grid")
+    zhang = grid.locator(f"tbody tr[data-id='{ids[0]}']")
+    await expect(zhang.locator(".col-due_rule")).to_have_text("超过 30 天未联系")
+    await expect(zhang.locator(".col-days_since_contact")).to_have_text("从未")
+    await expect(page.locator("#customers-grid thead th.reason")).to_have_count(0)
+    rule = page.locator("#followup-rule")
+    await rule.locator("[name=followup_days_by_importance]").fill('{"5": 14}')
+    await rule.get_by_role("button", name="保存规则").click()
+    await expect(grid.locator("tbody tr[data-id]")).to_have_count(1)
+    await expect(zhang.locator(".col-due_rule")).to_have_text("评级 5：每 14 天")
+    assert await config_table.get(pool, "followup_days_by_importance") == '{"5": 14}'
+    tomorrow = (datetime.now() + timedelta(days=1)).strftime("%Y-%m-%d")
+    await zhang.click()
+    await grid.get_by_role("button", name="暂缓", exact=True).click()
+    snooze = page.locator("#snooze-dialog")
+    await snooze.locator("[name=until]").fill(tomorrow)
+    await snooze.get_by_role("button", name="暂缓", exact=True).click()
+    await expect(grid.locator("tbody tr[data-id]")).to_have_count(0)
+    snoozed = await fetch_value(
+        pool, "SELECT snoozed_until FROM customers WHERE id = %s", (ids[0],)
+    )
+    assert snoozed.strftime("%Y-%m-%d") == tomorrow
+    await execute(pool, "UPDATE customers SET snoozed_until = NULL")
+    message = await insert(
+        pool,
+        "INSERT INTO messages (sender, date, type, subject, content) "
+        "VALUES ('Anna', NOW() - INTERVAL 2 DAY, 'receive', 'Angebot?', '')",
+    )
+    await execute(
+        pool,
+        "INSERT INTO msg_addrs (msg_id, address) VALUES (%s, 'anna@berlin.example')",
+        (message,),
+    )
+    await page.locator("#followup-view").get_by_label("待回复").check()
+    await expect(grid.locator("tbody tr[data-id]")).to_have_count(1)
+    await expect(grid.locator(f"tbody tr[data-id='{ids[1]}']")).to_be_visible()
+    await expect(rule).to_be_hidden()
+    await ui.shot("awaiting-reply")
+
+
+async def test_the_customer_and_company_pages_are_bookmarkable_and_linked(
+    ui: UiPage, pool: Pool
+) -> None:
+    ids = await customers(pool, 3)
+    colleague = await insert(
+        pool,
+        "INSERT INTO customers (name, email, company, valid, last_contact_date) "
+        "VALUES ('李四', 'li@shanghai.example', '上海贸易', 1, NOW() - INTERVAL 3 DAY)",
+    )
+    for days, kind, subject, address in (
+        (5, "sendto", "报价", "zhang@shanghai.example"),
+        (4, "system", "Undelivered Mail Returned to Sender", "zhang@shanghai.example"),
+        (3, "sendto", "跟进", "li@shanghai.example"),
+    ):
+        message = await insert(
+            pool,
+            "INSERT INTO messages (sender, date, type, subject, content) "
+            "VALUES ('x', NOW() - INTERVAL %s DAY, %s, %s, '')",
+            (days, kind, subject),
+        )
+        await execute(
+            pool, "INSERT INTO msg_addrs (msg_id, address) VALUES (%s, %s)", (message, address)
+        )
+    page = await ui.open()
+    await page.locator(f"#customers-grid tbody tr[data-id='{ids[0]}'] .col-id a").click()
+    await expect(page).to_have_url(f"{ui.base}/customers/{ids[0]}")
+    customer_page = page.locator("#customer-page")
+    await expect(customer_page.locator(".mails tbody tr")).to_have_count(2)
+    await expect(customer_page.locator(".mails tbody tr").first).to_contain_text("报价")
+    await expect(customer_page.locator(".mails tbody tr").last).to_contain_text("Undelivered")
+    await expect(customer_page.locator(".contacts")).to_contain_text("li@shanghai.example")
+    await ui.shot("customer-page")
+    await customer_page.locator(".field-company a").click()
+    company_page = page.locator("#company-page")
+    await expect(company_page.locator(".contacts tbody tr")).to_have_count(2)
+    await expect(company_page.locator(".mails tbody tr")).to_have_count(3)
+    await expect(company_page.locator(".mails tbody tr").last).to_contain_text("跟进")
+    await expect(company_page.locator(".last-contact")).not_to_have_text("从未")
+    await ui.shot("company-page")
+    assert colleague
+    missing = await page.goto(f"{ui.base}/customers/999999")
+    assert missing is not None and missing.status == 404

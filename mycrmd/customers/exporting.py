@@ -8,6 +8,7 @@ from datetime import date
 
 from mycrmd.customers.csv_format import HEADERS_EN, HEADERS_ZH, csv_lines, neutralise
 from mycrmd.model.customer import CSV_FIELDS, EXPORT_KINDS
+from mycrmd.model.followup import AWAITING_HOURS
 from mycrmd.safety.sanitize import comment_text
 from mycrmd.store import config_table, customer_export, followup
 from mycrmd.store.customer_list import ListQuery
@@ -23,10 +24,15 @@ def file_name(kind: str, day: date) -> str:
 
 
 async def export_csv(
-    pool: Pool, kind: str, query: ListQuery | None = None, grid: str = "customers"
+    pool: Pool,
+    kind: str,
+    query: ListQuery | None = None,
+    grid: str = "customers",
+    hours: int = AWAITING_HOURS,
 ) -> AsyncIterator[str]:
     """The CSV text, a chunk at a time. `query` is the grid's view for `current` and `grid`
-    which grid it is, so the follow-up tab's export is its list, not every customer."""
+    which grid it is, so the follow-up tab's export is its list, not every customer; `hours`
+    the wait for `awaiting`."""
     english = kind == "followup"
     yield BOM + csv_lines([list(HEADERS_EN if english else HEADERS_ZH)])
     if kind == "template":
@@ -35,7 +41,7 @@ async def export_csv(
     rule = followup.Rule.from_settings(await config_table.load(pool)) if ruled else None
     # Closed explicitly: a reader that stops early must give the connection back now, not
     # when the garbage collector finds the rows' generator (a pool closing waits for it).
-    rows = customer_export.export_rows(pool, kind, query, rule)
+    rows = customer_export.export_rows(pool, kind, query, rule, hours=hours)
     async with contextlib.aclosing(rows):
         async for batch in rows:
             if english:

@@ -85,12 +85,14 @@ class _Tally:
 
 
 def classify(mail: ParsedMail, mailbox: MailboxConfig) -> MessageType:
-    """R-JOB3: the admin's display name or a bounce → system; from our own address →
-    sendto (we wrote it); anything else → receive."""
+    """R-JOB3: the admin's display name, a bounce or an auto-reply → system; from our own
+    address → sendto (we wrote it); anything else → receive."""
     if mailbox.admin and mail.sender_name == mailbox.admin:
         return MessageType.SYSTEM
     if mail.bounce is not None:
         return MessageType.SYSTEM
+    if mail.automatic and mail.sender_address.lower() != mailbox.address.lower():
+        return MessageType.SYSTEM  # an auto-reply is nobody waiting for our answer
     if mailbox.address and mail.sender_address.lower() == mailbox.address.lower():
         return MessageType.SENDTO
     return MessageType.RECEIVE

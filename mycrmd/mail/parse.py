@@ -32,7 +32,9 @@ class ParsedMail:
     subject: str
     html: str
     bounce: Bounce | None
-    automatic: bool  # an auto-reply, a list's or a bulk mail (RFC 3834, List-Id, Precedence)
+    automatic: bool = False  # auto-reply, list or bulk mail (RFC 3834, List-Id, Precedence)
+        False  # an auto-reply, a list's or a bulk mail (RFC 3834, List-Id, Precedence)
+    )
 
 
 def parse_mail(raw: bytes, internaldate: datetime | None) -> ParsedMail:
@@ -59,17 +61,24 @@ def parse_mail(raw: bytes, internaldate: datetime | None) -> ParsedMail:
         subject=decode_header_value(raw_header(msg, "Subject")),
         html=_body_html(msg),
         bounce=detect_bounce(msg, sender_address),
-        automatic=_automatic(msg),
+        automatic=is_automatic(msg),
     )
 
 
-def _automatic(msg: Message) -> bool:
-    """Mail no person wrote to us: it proves nothing about the sender's address."""
+_AUTOMATIC_PRECEDENCE = ("auto_reply", "bulk", "list", "junk")
+
+
+def is_automatic(msg: Message) -> bool:
+    """Mail no person wrote to us, which proves nothing about the sender's address and waits
+    for no reply: Auto-Submitted other than "no" (RFC 3834), a list's List-Id, the
+    X-Autoreply / X-Autorespond marks, or an automatic Precedence."""
     if raw_header(msg, "Auto-Submitted").strip().lower() not in ("", "no"):
         return True
-    if raw_header(msg, "List-Id") or raw_header(msg, "X-Autoreply"):
+    if raw_header(msg, "List-Id").strip():
         return True
-    return raw_header(msg, "Precedence").strip().lower() in ("bulk", "list", "junk")
+    if raw_header(msg, "X-Autoreply").strip() or raw_header(msg, "X-Autorespond").strip():
+        return True
+    return raw_header(msg, "Precedence").strip().lower() in _AUTOMATIC_PRECEDENCE
 
 
 def _addresses(values: list[str]) -> list[tuple[str, str]]:

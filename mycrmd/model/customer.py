@@ -174,6 +174,8 @@ FIELDS: tuple[Field, ...] = (
         csv_header="Valid",
         default=Validity.UNCONFIRMED,
     ),
+    # Hidden from follow-up and 待回复 until this moment (the start of the chosen day).
+    Field("snoozed_until", "DATETIME", Kind.DATETIME, Text("暂缓至", "Snoozed until")),
 )
 
 BY_NAME = {field.name: field for field in FIELDS}
@@ -183,8 +185,9 @@ EDITABLE = tuple(field.name for field in FIELDS if field.editable)
 CSV_FIELDS = tuple(field.name for field in FIELDS if field.in_csv)
 SEARCHABLE = tuple(field.name for field in FIELDS if field.searchable)
 # The CSV exports (R-IO1): every customer, valid (1), invalid (0), the grid as shown, those
-# due for follow-up (English headers, for mass-mailing software), and the import template.
-EXPORT_KINDS = ("all", "valid", "invalid", "current", "followup", "template")
+# due for follow-up (English headers, for mass-mailing software), those awaiting our reply
+# (待回复), and the import template.
+EXPORT_KINDS = ("all", "valid", "invalid", "current", "followup", "awaiting", "template")
 # The grids' columns shown until a person chooses (R-CU1 has 14, too many for a laptop): the
 # key ones always, and on a wide screen the usual ones beside them.
 KEY_COLUMNS = ("name", "email", "last_contact_date", "valid")

@@ -6,12 +6,14 @@ The migration seeds the defaults, the jobs and the follow-up rule read typed val
 OpenAPI document and the settings form are built from the same entries.
 """
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
+from mycrmd.model.customer import IMPORTANCE
 from mycrmd.model.numbers import whole_number
 from mycrmd.model.words import Text
 
@@ -27,6 +29,7 @@ class SettingKind(StrEnum):
     CHOICE = "choice"
     TEXT = "text"
     HOST = "host"  # a server name or address
+    CADENCE = "cadence"  # JSON text: days between follow-ups per rating, {"5": 14, "4": 21}
 
 
 class Refused(ValueError):
@@ -68,6 +71,11 @@ class Setting:
             )
         if self.kind is SettingKind.CHOICE:
             return text if text in self.choices else self.default
+        if self.kind is SettingKind.CADENCE:
+            try:
+                return _cadence_text(text) if text else ""
+            except Refused:
+                return self.default
         if self.secret:
             return raw or ""
         return text or self.default
@@ -97,6 +105,8 @@ class Setting:
                 )
             )
         text = value.strip()
+        if self.kind is SettingKind.CADENCE:
+            return _cadence_text(text) if text else ""
         if 0 < len(text) < self.min_length:
             raise Refused(
                 Text(
@@ -107,6 +117,47 @@ class Setting:
         if self.kind is SettingKind.HOST and text and not _HOST.fullmatch(text):
             raise Refused(Text("不是有效的服务器地址", "is not a server name or address"))
         return text
+
+
+CADENCE_DAYS = (1, 36500)
+
+
+def _cadence_text(text: str) -> str:
+    """A cadence map checked and written one way: ratings as keys in order, days as numbers."""
+    refusal = Refused(
+        Text(
+            f'必须是 JSON 对象，如 {{"5": 14, "4": 21}}：评级 0–5，天数 {CADENCE_DAYS[0]}–'
+            f"{CADENCE_DAYS[1]}",
+            f'must be a JSON object such as {{"5": 14, "4": 21}}: ratings 0-5, days '
+            f"{CADENCE_DAYS[0]}-{CADENCE_DAYS[1]}",
+        )
+    )
+    try:
+        found = json.loads(text)
+    except ValueError:
+        raise refusal from None
+    if not isinstance(found, dict):
+        raise refusal
+    cadence: dict[int, int] = {}
+    for key, days in found.items():
+        rating = whole_number(key)
+        if rating is None or rating not in IMPORTANCE:
+            raise refusal
+        if isinstance(days, bool) or not isinstance(days, int):
+            raise refusal
+        if not CADENCE_DAYS[0] <= days <= CADENCE_DAYS[1]:
+            raise refusal
+        cadence[rating] = days
+    if not cadence:
+        return ""
+    return json.dumps({str(rating): cadence[rating] for rating in sorted(cadence, reverse=True)})
+
+
+def cadence(values: Mapping[str, str]) -> dict[int, int]:
+    """Days between follow-ups per rating; empty when unset (MyCRM's single rule applies)."""
+    stored = BY_NAME["followup_days_by_importance"].parse(values.get("followup_days_by_importance"))
+    assert isinstance(stored, str)
+    return {int(rating): days for rating, days in json.loads(stored).items()} if stored else {}
 
 
 def _whole(name: str, label: Text, default: int, low: int, high: int, edited_in: str) -> Setting:
@@ -132,6 +183,15 @@ SETTINGS: tuple[Setting, ...] = (
         edited_in=_FOLLOWUP,
     ),
     _whole("followup_importance", Text("跟进客户评级", "Follow-up importance"), 3, 0, 5, _FOLLOWUP),
+    # Unset: MyCRM's single rule above. Set: each listed rating has its own interval (the
+    # company rule per that interval) and ratings not listed are not followed up.
+    Setting(
+        "followup_days_by_importance",
+        SettingKind.CADENCE,
+        Text("按评级的跟进间隔（天）", "Follow-up interval by rating (days)"),
+        max_length=200,
+        edited_in=_FOLLOWUP,
+    ),
     _whole(
         "monitor_mail_days", Text("邮箱监控天数上限", "Look back (days)"), 10, 1, 36500, _PARAMETERS
     ),

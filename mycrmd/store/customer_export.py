@@ -7,7 +7,8 @@ from typing import Any
 import aiomysql
 
 from mycrmd.model.customer import CSV_FIELDS, Validity
-from mycrmd.store import followup
+from mycrmd.model.followup import AWAITING_HOURS
+from mycrmd.store import awaiting, followup
 from mycrmd.store.customer_list import ListQuery, filters, where
 from mycrmd.store.pool import Pool, connection
 
@@ -20,7 +21,7 @@ _EXPORT_SELECT = ", ".join(
 
 
 def _selection(
-    kind: str, query: ListQuery | None, rule: followup.Rule | None
+    kind: str, query: ListQuery | None, rule: followup.Rule | None, hours: int
 ) -> tuple[list[str], list[Any], str]:
     """WHERE clauses, their arguments and the ORDER BY of one kind of export."""
     if kind == "valid":
@@ -31,6 +32,9 @@ def _selection(
         # the follow-up grid's list is its rule with the search, the customers' the search
         clauses, args = followup.clauses(rule, query) if rule is not None else filters(query)
         return clauses, args, query.order_by
+    if kind == "awaiting":
+        clauses, args = awaiting.clauses(hours)
+        return clauses, args, "id asc"
     if kind == "followup" and rule is not None:
         clauses, args = followup.clauses(rule, ListQuery())
         return clauses, args, "id asc"
@@ -43,12 +47,13 @@ async def export_rows(
     query: ListQuery | None = None,
     rule: followup.Rule | None = None,
     batch: int = 2000,
+    hours: int = AWAITING_HOURS,
 ) -> AsyncIterator[list[tuple[Any, ...]]]:
     """Every customer of this kind of export as a tuple of the CSV columns, a batch at a
     time. `query` is the grid's view for `current`, `rule` the follow-up rule for
     `followup` and for `current` when the grid is the follow-up list. A reader that stops
     early closes the connection rather than draining the rest."""
-    clauses, args, order_by = _selection(kind, query, rule)
+    clauses, args, order_by = _selection(kind, query, rule, hours)
     async with connection(pool) as conn:
         finished = False
         cur = await conn.cursor(aiomysql.SSCursor)

@@ -14,6 +14,7 @@ from mycrmd.store.pool import (
     Row,
     conflict_pause,
     execute,
+    fetch_all,
     fetch_one,
     insert,
     is_conflict,
@@ -133,3 +134,13 @@ async def _raise_duplicate(
     existing = await by_email(pool, email)
     if existing is not None or attempt == _ATTEMPTS - 1:
         raise DuplicateEmail(email, existing) from None
+
+
+async def of_company(pool: Pool, company: str, limit: int = 500) -> list[Row]:
+    """A company's contacts (as the collation compares names), most recently mailed first."""
+    return await fetch_all(
+        pool,
+        f"SELECT {_SELECT} FROM customers WHERE company = %s AND company <> ''"  # noqa: S608
+        " ORDER BY last_contact_date IS NULL, last_contact_date DESC, id LIMIT %s",
+        (company, limit),
+    )

@@ -260,3 +260,19 @@ async def get(pool: Pool, message_id: int) -> Row | None:
         )
         found["addresses"] = list(dict.fromkeys(row["address"] for row in rows))
     return found
+
+
+async def for_addresses(pool: Pool, addresses: Sequence[str], limit: int = 500) -> list[Row]:
+    """The mails any of these addresses may see (bounce notices included), oldest first:
+    one customer's or a whole company's history on its page."""
+    if not addresses:
+        return []
+    marks = ", ".join(["%s"] * len(addresses))
+    found = await fetch_all(
+        pool,
+        f"SELECT {_LISTED} FROM messages m WHERE m.id IN ("  # noqa: S608 (fixed text)
+        f"SELECT msg_id FROM msg_addrs WHERE address IN ({marks})"
+        ") ORDER BY m.date DESC, m.id DESC LIMIT %s",
+        [*addresses, limit],
+    )
+    return found[::-1]

@@ -10,12 +10,13 @@ from collections.abc import Awaitable, Callable
 
 import aiomysql
 
+from mycrmd.model.customer import BY_NAME as CUSTOMER_FIELDS
 from mycrmd.model.settings import SEEDED
 from mycrmd.store import search
 from mycrmd.store.pool import Pool, connection, fetch_value, quote_name
 from mycrmd.system.resources import resource
 
-LATEST = 4
+LATEST = 5
 
 # Unique keys an original database may lack, as (table, column).
 _UNIQUE_KEYS = (("config", "parameter"), ("customers", "email"))
@@ -214,9 +215,18 @@ async def _step_4_message_search(cur: aiomysql.Cursor) -> None:
         await search.rebuild(cur)
 
 
+async def _step_5_snooze(cur: aiomysql.Cursor) -> None:
+    """customers.snoozed_until (nullable): follow-up and 待回复 skip the customer until then."""
+    sql_type = CUSTOMER_FIELDS["snoozed_until"].sql_type
+    await cur.execute(
+        f"ALTER TABLE customers ADD COLUMN IF NOT EXISTS snoozed_until {sql_type} NULL"
+    )
+
+
 _STEPS: list[tuple[int, Callable[[aiomysql.Cursor], Awaitable[None]]]] = [
     (1, _step_1_baseline),
     (2, _step_2_validity_history),
     (3, _step_3_sync_ledger),
     (4, _step_4_message_search),
+    (5, _step_5_snooze),
 ]

@@ -1,19 +1,47 @@
 """Customers and the follow-up list: /api/customers…, /api/followup."""
 
+import re
+from datetime import datetime
+
 from aiohttp import web
 
 from mycrmd.customers.fields import FieldError, check_customer, check_field
+from mycrmd.model.followup import REASON_SORTS
 from mycrmd.model.words import Text
 from mycrmd.safety.sanitize import clean_comment
-from mycrmd.store import config_table, customer_list, customers, followup, history, messages
+from mycrmd.store import (
+    awaiting,
+    config_table,
+    customer_list,
+    customers,
+    followup,
+    history,
+    messages,
+)
 from mycrmd.store.customers import DuplicateEmail
 from mycrmd.store.pool import Pool
 from mycrmd.web.errors import ApiError
 from mycrmd.web.jsonout import respond
-from mycrmd.web.params import ID, LIST, MESSAGE_ROWS, PAGE, TOTAL, json_object, list_query
+from mycrmd.web.params import (
+    FOLLOWUP_LIST,
+    FOLLOWUP_SORT,
+    HOURS,
+    ID,
+    LIST,
+    MESSAGE_ROWS,
+    ORDER,
+    PAGE,
+    ROWS,
+    TOTAL,
+    Q,
+    json_object,
+    list_query,
+)
 from mycrmd.web.routes import Answer, Endpoint, json_answer, json_body
 from mycrmd.web.schemas import (
+    AWAITING_CUSTOMER,
     CUSTOMER,
+    DUE_CUSTOMER,
     EDITABLE_CUSTOMER,
     HISTORY_ROW,
     MESSAGE_ROW,
@@ -22,6 +50,13 @@ from mycrmd.web.schemas import (
 )
 from mycrmd.web.services import SERVICES
 
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+SNOOZE_BODY = {
+    "type": "object",
+    "required": ["until"],
+    "additionalProperties": False,
+    "properties": {"until": {"type": "string", "format": "date"}},
+}
 COMMENT_BODY = {
     "type": "object",
     "required": ["comment"],
@@ -40,13 +75,31 @@ async def list_customers(request: web.Request) -> web.Response:
 
 
 async def list_followup(request: web.Request) -> web.Response:
-    """Customers due for follow-up under the rule saved in the settings (R-FU1)."""
+    """Customers due for follow-up under the rule saved in the settings (R-FU1), each with
+    why it is due; sortable by those reasons too."""
     pool = request.app[SERVICES].pool
-    query = list_query(request)
+    sort = FOLLOWUP_SORT.read(request)
+    reason_sort = sort if sort in REASON_SORTS else None
+    query = list_query(request, sort="id" if reason_sort else sort)
     rule = followup.Rule.from_settings(await config_table.load(pool))
-    rows = await followup.due_page(pool, rule, query)
+    rows = await followup.due_page(pool, rule, query, reason_sort)
     total = await followup.due_count(pool, rule, query) if TOTAL.read(request) else None
     return respond({"total": total, "rows": rows})
+
+
+async def list_awaiting_reply(request: web.Request) -> web.Response:
+    """待回复: customers whose newest received mail is still unanswered after `hours`."""
+    pool = request.app[SERVICES].pool
+    hours, page, rows, q = (
+        HOURS.read(request),
+        PAGE.read(request),
+        ROWS.read(request),
+        Q.read(request),
+    )
+    order = ORDER.read(request)
+    found = await awaiting.waiting_page(pool, hours, page, rows, q, order)
+    total = await awaiting.waiting_count(pool, hours, q) if TOTAL.read(request) else None
+    return respond({"total": total, "rows": found})
 
 
 async def create_customer(request: web.Request) -> web.Response:
@@ -99,6 +152,38 @@ async def update_comment(request: web.Request) -> web.Response:
     if not await customers.update(pool, customer_id, {"comment": cleaned}):
         raise _missing()
     return await _as_now(pool, customer_id)
+
+
+async def snooze_customer(request: web.Request) -> web.Response:
+    """Hide a customer from follow-up and 待回复 until the start of a day."""
+    pool = request.app[SERVICES].pool
+    customer_id = ID.read(request)
+    body = await json_object(request)
+    until = _day(body.get("until")) if set(body) == {"until"} else None
+    if until is None:
+        message = Text('需要 {"until": "YYYY-MM-DD"}', 'expected {"until": "YYYY-MM-DD"}')
+        raise ApiError(400, "invalid_field", message, field="until")
+    if not await customers.update(pool, customer_id, {"snoozed_until": until}):
+        raise _missing()
+    return await _as_now(pool, customer_id)
+
+
+async def unsnooze_customer(request: web.Request) -> web.Response:
+    pool = request.app[SERVICES].pool
+    customer_id = ID.read(request)
+    if not await customers.update(pool, customer_id, {"snoozed_until": None}):
+        raise _missing()
+    return await _as_now(pool, customer_id)
+
+
+def _day(value: object) -> datetime | None:
+    """A YYYY-MM-DD day as its first moment; None when it is not one."""
+    if not isinstance(value, str) or not _DAY.fullmatch(value):
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d")
+    except ValueError:
+        return None
 
 
 async def _as_now(pool: Pool, customer_id: int, status: int = 200) -> web.Response:
@@ -223,6 +308,25 @@ ENDPOINTS = (
         errors=(400, 404),
     ),
     Endpoint(
+        "PUT",
+        "/api/customers/{id}/snooze",
+        snooze_customer,
+        "Hide from follow-up and awaiting-reply until a day (YYYY-MM-DD)",
+        _THE_CUSTOMER,
+        path_params=(ID,),
+        body=json_body(SNOOZE_BODY),
+        errors=(400, 404),
+    ),
+    Endpoint(
+        "DELETE",
+        "/api/customers/{id}/snooze",
+        unsnooze_customer,
+        "End a snooze",
+        _THE_CUSTOMER,
+        path_params=(ID,),
+        errors=(404,),
+    ),
+    Endpoint(
         "GET",
         "/api/customers/{id}/messages",
         list_customer_messages,
@@ -252,9 +356,18 @@ ENDPOINTS = (
         "GET",
         "/api/followup",
         list_followup,
-        "Customers due for follow-up",
-        _PAGE_OF_CUSTOMERS,
-        query=LIST,
+        "Customers due for follow-up, with why each is due",
+        json_answer(page_of(DUE_CUSTOMER), "customers due"),
+        query=FOLLOWUP_LIST,
+        errors=(400,),
+    ),
+    Endpoint(
+        "GET",
+        "/api/awaiting-reply",
+        list_awaiting_reply,
+        "Customers whose newest received mail awaits our reply, longest wait first",
+        json_answer(page_of(AWAITING_CUSTOMER), "customers awaiting a reply"),
+        query=(HOURS, Q, ORDER, PAGE, ROWS, TOTAL),
         errors=(400,),
     ),
 )

@@ -3,6 +3,7 @@ them through t(); the browser code gets the same catalog in the page. The names 
 settings, validities, message types and jobs come from the model."""
 
 from mycrmd.model.customer import FIELDS, VALIDITY_LABELS
+from mycrmd.model.followup import DUE_RULE_LABELS, REASON_COLUMNS
 from mycrmd.model.history import SOURCE_LABELS
 from mycrmd.model.jobs import JOB_LABELS, RUN_STATUS_LABELS
 from mycrmd.model.message import MESSAGE_TYPE_LABELS
@@ -20,6 +21,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "menu.export_invalid": ("导出无效客户记录", "Export invalid customers"),
     "menu.export_current": ("导出当前列表记录", "Export the list as shown"),
     "menu.export_followup": ("导出待跟进客户记录", "Export customers due for follow-up"),
+    "menu.export_awaiting": ("导出待回复客户记录", "Export customers awaiting our reply"),
     "menu.template": ("下载导入模板", "Download the import template"),
     "menu.upload": ("批量上传客户记录", "Upload customers"),
     "menu.logs": ("系统日志", "Logs"),
@@ -91,6 +93,29 @@ TEXTS: dict[str, tuple[str, str]] = {
     "followup.and": ("，且超过", ", and for more than"),
     "followup.days": ("天未联系", "days without a mail"),
     "followup.save": ("保存规则", "Save the rule"),
+    "followup.never": ("从未", "never"),
+    "page.date": ("日期", "Date"),
+    "page.type": ("类型", "Type"),
+    "page.sender": ("发件人", "Sender"),
+    "page.subject": ("主题", "Subject"),
+    "page.mails": ("邮件（按日期）", "Mails (by date)"),
+    "page.colleagues": ("同公司联系人", "Colleagues at the same company"),
+    "page.contacts": ("联系人", "Contacts"),
+    "followup.awaiting": ("待回复", "Awaiting our reply"),
+    "followup.hours": ("等待超过（小时）", "Waiting over (hours)"),
+    "grid.snooze": ("暂缓", "Snooze"),
+    "grid.snooze_hint": (
+        "到某日之前不再出现在待跟进和待回复中",
+        "Hide from follow-up and awaiting reply until a day",
+    ),
+    "grid.snooze_until": ("暂缓至", "Until"),
+    "grid.snooze_clear": ("取消暂缓", "End the snooze"),
+    "grid.snoozed": ("已暂缓", "Snoozed"),
+    "followup.cadence_hint": (
+        '按评级设置间隔时，只跟进列出的评级，如 {"5": 14, "4": 21}；留空则使用上面的规则',
+        'With intervals by rating only the listed ratings are followed up, e.g. {"5": 14, "4": 21};'
+        " empty: the rule above",
+    ),
     # Side panel and messages (R-CU4, R-CU5)
     "panel.title": ("消息", "Messages"),
     "panel.notices": ("系统通知消息", "System notices"),
@@ -250,6 +275,8 @@ def _pair(text: Text) -> tuple[str, str]:
 
 
 TEXTS.update({f"column.{field.name}": _pair(field.label) for field in FIELDS})
+TEXTS.update({f"column.{name}": _pair(label) for name, label in REASON_COLUMNS.items()})
+TEXTS.update({f"due.{rule}": _pair(label) for rule, label in DUE_RULE_LABELS.items()})
 TEXTS.update({f"valid.{int(v)}": _pair(label) for v, label in VALIDITY_LABELS.items()})
 TEXTS.update({f"msg.type.{kind}": _pair(label) for kind, label in MESSAGE_TYPE_LABELS.items()})
 TEXTS.update({f"history.source.{s}": _pair(label) for s, label in SOURCE_LABELS.items()})

@@ -1,4 +1,4 @@
-"""CSV downloads: /export/customers.csv?type=all|valid|invalid|current|followup|template."""
+"""CSV downloads: /export/customers.csv?type=… (model/customer.py EXPORT_KINDS)."""
 
 from datetime import date
 
@@ -6,7 +6,7 @@ from aiohttp import web
 
 from mycrmd.customers.exporting import KINDS, export_csv, file_name
 from mycrmd.model.customer import GRID_LISTS
-from mycrmd.web.params import GRID, Choice, list_query
+from mycrmd.web.params import GRID, HOURS, Choice, list_query
 from mycrmd.web.routes import Answer, Endpoint
 from mycrmd.web.services import SERVICES
 
@@ -23,6 +23,7 @@ async def export_customers(request: web.Request) -> web.StreamResponse:
     grid = list_query(request)
     shown = GRID_LIST.read(request)
     query = grid if kind == "current" else None
+    hours = HOURS.read(request)  # checked before the answer starts, so a bad one is a 400
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/csv; charset=utf-8",
@@ -31,7 +32,7 @@ async def export_customers(request: web.Request) -> web.StreamResponse:
         }
     )
     await response.prepare(request)
-    async for chunk in export_csv(request.app[SERVICES].pool, kind, query, shown):
+    async for chunk in export_csv(request.app[SERVICES].pool, kind, query, shown, hours):
         await response.write(chunk.encode("utf-8"))
     await response.write_eof()
     return response
@@ -44,7 +45,7 @@ ENDPOINTS = (
         export_customers,
         "Customers as CSV (UTF-8 with BOM)",
         Answer(200, "CSV", {"text/csv": {"schema": {"type": "string"}}}),
-        query=(TYPE, GRID_LIST, *GRID),
+        query=(TYPE, GRID_LIST, *GRID, HOURS),
         errors=(400,),
         downloads=True,
     ),

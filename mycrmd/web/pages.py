@@ -15,10 +15,11 @@ from mycrmd import __version__
 from mycrmd.model import settings
 from mycrmd.model.customer import BY_NAME, DEFAULT_COLUMNS, FIELDS, KEY_COLUMNS, Validity
 from mycrmd.model.folders import ROLE_LABELS, FolderRole
+from mycrmd.model.followup import AWAITING_HOURS, REASON_COLUMNS, REASON_SORTS
 from mycrmd.model.message import MessageType
 from mycrmd.model.words import Text
-from mycrmd.safety.sanitize import clean_html
-from mycrmd.store import config_table, messages, stats
+from mycrmd.safety.sanitize import clean_comment, clean_html
+from mycrmd.store import config_table, customers, messages, stats
 from mycrmd.store.pool import DatabaseUnavailable
 from mycrmd.system.resources import resource
 from mycrmd.web import charts
@@ -35,6 +36,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/stats", show_stats_page)
     app.router.add_get("/help", show_help_page)
     app.router.add_get("/messages/{id}/content", show_message_content)
+    app.router.add_get("/customers/{id}", show_customer_page)
+    app.router.add_get("/companies/{name}", show_company_page)
 
 
 async def page_context(request: web.Request) -> dict[str, Any]:
@@ -81,6 +84,9 @@ def page_model(language: str) -> dict[str, Any]:
 async def show_index_page(request: web.Request) -> dict[str, Any]:
     context = await page_context(request)
     context["fields"] = FIELDS
+    context["reason_columns"] = REASON_COLUMNS
+    context["reason_sorts"] = REASON_SORTS
+    context["awaiting_hours"] = AWAITING_HOURS
     context["field"] = BY_NAME
     context["settings"] = settings.BY_NAME
     context["themes"] = settings.THEMES
@@ -119,6 +125,40 @@ async def show_stats_page(request: web.Request) -> web.Response:
     ]
     name = "partials/stats.html" if request.query.get("part") == "content" else "stats.html"
     return aiohttp_jinja2.render_template(name, request, context)
+
+
+async def show_customer_page(request: web.Request) -> web.Response:
+    """Everything about one customer, bookmarkable: fields, comment, mails oldest first
+    (bounce notices too), colleagues with their last contact."""
+    pool = request.app[SERVICES].pool
+    found = await customers.get(pool, ID.read(request))
+    if found is None:
+        raise ApiError(404, "not_found", Text("没有此客户", "no such customer"))
+    company = str(found["company"] or "")
+    context = await page_context(request)
+    context["customer"] = found
+    context["comment"] = clean_comment(str(found["comment"] or ""))
+    context["fields"] = FIELDS
+    context["mails"] = await messages.for_addresses(pool, [str(found["email"])])
+    context["contacts"] = [
+        row for row in await customers.of_company(pool, company) if row["id"] != found["id"]
+    ]
+    return aiohttp_jinja2.render_template("customer.html", request, context)
+
+
+async def show_company_page(request: web.Request) -> web.Response:
+    """A company's contacts, its last contact and its mails merged oldest first."""
+    pool = request.app[SERVICES].pool
+    name = request.match_info["name"]
+    contacts = await customers.of_company(pool, name)
+    if not contacts:
+        raise ApiError(404, "not_found", Text("没有此公司", "no such company"))
+    context = await page_context(request)
+    context["company"] = name
+    context["contacts"] = contacts
+    context["last_contact"] = contacts[0]["last_contact_date"]
+    context["mails"] = await messages.for_addresses(pool, [str(c["email"]) for c in contacts])
+    return aiohttp_jinja2.render_template("company.html", request, context)
 
 
 async def show_help_page(request: web.Request) -> web.Response:

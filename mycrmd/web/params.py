@@ -13,6 +13,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from mycrmd.model.customer import BY_NAME, COLUMNS, SEARCHABLE
+from mycrmd.model.followup import AWAITING_HOURS, REASON_SORTS
 from mycrmd.model.numbers import whole_number
 from mycrmd.model.words import Text
 from mycrmd.store.customer_list import ORDERS, ListQuery
@@ -171,18 +172,22 @@ Q = Words("q", "search " + ", ".join(BY_NAME[name].label.en.lower() for name in 
 ONLY_VALID = Flag("only_valid", "only valid and unconfirmed customers", False)
 SORT = Choice("sort", "column to sort by", COLUMNS, "id")
 ORDER = Choice("order", "sort order", ORDERS, "asc")
+HOURS = Whole("hours", "hours a received mail has waited at least", AWAITING_HOURS, 0, 24 * 366)
 TOTAL = Flag("total", "count the matches too", True)
 AFTER_ID = Whole("after_id", "the page after this customer's row", 0, 1, MAX_ID)
 BEFORE_ID = Whole("before_id", "the page before this customer's row", 0, 1, MAX_ID)
 # What a grid shows, and what a page of it is.
 GRID = (Q, ONLY_VALID, SORT, ORDER)
 LIST = (*GRID, PAGE, ROWS, TOTAL, AFTER_ID, BEFORE_ID)
+# The follow-up list sorts by its reason columns too (model/followup.py).
+FOLLOWUP_SORT = Choice("sort", "column or reason to sort by", (*COLUMNS, *REASON_SORTS), "id")
+FOLLOWUP_LIST = tuple(FOLLOWUP_SORT if item is SORT else item for item in LIST)
 ID = PathId()
 
 
-def list_query(request: web.Request) -> ListQuery:
+def list_query(request: web.Request, sort: str | None = None) -> ListQuery:
     """A page of a grid: GRID's parameters, page and rows, and after_id or before_id for
-    keyset paging."""
+    keyset paging; `sort` given: the caller read the sort itself."""
     after_id = AFTER_ID.read(request) or None
     before_id = BEFORE_ID.read(request) or None
     if after_id and before_id:
@@ -190,7 +195,7 @@ def list_query(request: web.Request) -> ListQuery:
     return ListQuery(
         q=Q.read(request),
         only_valid=ONLY_VALID.read(request),
-        sort=SORT.read(request),
+        sort=SORT.read(request) if sort is None else sort,
         order=ORDER.read(request),
         page=PAGE.read(request),
         rows=ROWS.read(request),

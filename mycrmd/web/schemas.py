@@ -3,6 +3,7 @@
 from typing import Any
 
 from mycrmd.model.customer import FIELDS, Field, Kind
+from mycrmd.model.followup import REASON_COLUMNS, DueRule
 from mycrmd.model.history import Source
 from mycrmd.model.message import MessageType
 from mycrmd.model.settings import SECRETS, SETTINGS, SettingKind
@@ -47,6 +48,28 @@ EDITABLE_CUSTOMER = {
     "properties": {field.name: _written(field) for field in FIELDS if field.editable},
 }
 NEW_CUSTOMER = {**EDITABLE_CUSTOMER, "required": ["email"]}
+_DAYS = {"type": ["integer", "null"]}
+AWAITING_CUSTOMER = {
+    **CUSTOMER,
+    "required": [*CUSTOMER["required"], "waiting_since", "last_received_id"],
+    "properties": {
+        **CUSTOMER["properties"],
+        "waiting_since": DATE_TIME,
+        "last_received_subject": {"type": ["string", "null"]},
+        "last_received_id": {"type": ["integer", "null"]},
+    },
+}
+DUE_CUSTOMER = {
+    **CUSTOMER,
+    "required": [*CUSTOMER["required"], *REASON_COLUMNS, "due_after_days"],
+    "properties": {
+        **CUSTOMER["properties"],
+        "days_since_contact": _DAYS,
+        "days_since_company_contact": _DAYS,
+        "due_rule": {"type": "string", "enum": list(DueRule)},
+        "due_after_days": {"type": "integer"},
+    },
+}
 MESSAGE_ROW = {
     "type": "object",
     "required": ["id", "date", "type", "sender", "subject"],

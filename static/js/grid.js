@@ -33,7 +33,11 @@ export class Grid {
     this.showColumns();
     if (root.dataset.kind === "followup") {
       root.querySelector(".only-valid").closest("label").hidden = true;
+    } else {
+      for (const th of root.querySelectorAll("thead th.reason")) th.remove();
     }
+    // A reason column (follow-up) may sort by another column: its data-column names the cell.
+    this.columns = [...root.querySelectorAll("thead th")].map((th) => th.dataset.column ?? th.dataset.sort);
     this.wire();
   }
 
@@ -160,8 +164,9 @@ export class Grid {
     this.root.classList.add("loading");
     this.renderHeader();
     const { reverse, ...cursor } = this.cursor;
-    const rowsCall = get(`${this.source}?${this.params({ total: false, ...cursor })}`);
-    const totalCall = get(`${this.source}?${this.params({ rows: 0, page: 1 })}`);
+    const join = this.source.includes("?") ? "&" : "?"; // a source may carry its own parameters
+    const rowsCall = get(`${this.source}${join}${this.params({ total: false, ...cursor })}`);
+    const totalCall = get(`${this.source}${join}${this.params({ rows: 0, page: 1 })}`);
     try {
       const data = await rowsCall;
       if (sequence !== this.sequence) return;
@@ -209,11 +214,23 @@ export class Grid {
       if (customer.valid !== VALIDITY.valid && customer.last_checked_log) {
         row.title = t("history.why", { reason: customer.last_checked_log });
       }
+      // A snooze shows until its day starts (server times are local, like the browser's).
+      const snoozed = Boolean(customer.snoozed_until) && new Date(customer.snoozed_until.replace(" ", "T")) > new Date();
+      row.classList.toggle("snoozed", snoozed);
+      if (snoozed) row.title = `${t("grid.snoozed")} ${customer.snoozed_until.slice(0, 10)}`;
       for (const name of this.visibleColumns()) {
         const cell = row.insertCell();
         cell.className = `col-${name}`;
         cell.dataset.column = name;
-        cell.textContent = this.display(customer, name);
+        const text = this.display(customer, name);
+        // The customer's and the company's own pages, bookmarkable, from every grid.
+        const href = name === "id" ? `/customers/${customer.id}` : name === "company" && text ? `/companies/${encodeURIComponent(text)}` : "";
+        if (href) {
+          const link = document.createElement("a");
+          link.href = href;
+          link.textContent = text;
+          cell.append(link);
+        } else cell.textContent = text;
         if (LONG.has(name)) cell.title = cell.textContent;
       }
     }
@@ -230,8 +247,12 @@ export class Grid {
 
   display(customer, name) {
     const value = customer[name];
+    if (name === "due_rule") return t(`due.${value}`, { importance: customer.importance, days: customer.due_after_days });
+    if (name === "days_since_contact" && value === null) return t("followup.never");
     if (value === null || value === undefined) return "";
-    const { kind } = fieldNamed(name);
+    const field = fieldNamed(name);
+    if (!field) return String(value);
+    const { kind } = field;
     if (kind === "validity") return t(`valid.${value}`);
     if (kind === "rich_text") return plainText(value);
     return String(value);

@@ -47,6 +47,23 @@ async function gridAction(action, grid) {
   }
   if (action === "edit") customerDialog.open(customer);
   if (action === "comment") commentEditor.open(customer);
+  if (action === "snooze") {
+    const dialog = document.getElementById("snooze-dialog");
+    dialog.querySelector("[name=until]").value = (customer.snoozed_until || "").slice(0, 10);
+    dialog.returnValue = "";
+    dialog.showModal();
+    const choice = await new Promise((resolve) => dialog.addEventListener("close", () => resolve(dialog.returnValue), { once: true }));
+    const until = dialog.querySelector("[name=until]").value;
+    if (!choice || (choice === "snooze" && !until)) return;
+    try {
+      const path = `/api/customers/${customer.id}/snooze`;
+      await (choice === "snooze" ? api("PUT", path, { until }) : api("DELETE", path));
+      toast(t(choice === "snooze" ? "grid.snoozed" : "settings.saved"));
+      grid.load();
+    } catch (error) {
+      fail(error);
+    }
+  }
   if (action === "delete") {
     const who = `${customer.name || ""} <${customer.email}>`.trim();
     if (!(await confirmAction(t("grid.confirm_delete", { who })))) return;
@@ -81,6 +98,16 @@ tabs.onShow.set("followup", async () => {
     fail(error);
   }
   followup.load();
+});
+// 待回复 is a second view of the same grid: its source and hours change, the grid stays.
+const view = document.getElementById("followup-view");
+view.addEventListener("change", () => {
+  const hours = view.elements.hours.value || "0";
+  const source = view.elements.view.value;
+  followup.source = source.endsWith("awaiting-reply") ? `${source}?hours=${encodeURIComponent(hours)}` : source;
+  document.getElementById("export-awaiting").href = `/export/customers.csv?type=awaiting&hours=${encodeURIComponent(hours)}`;
+  rule.hidden = !source.endsWith("followup");
+  followup.change({ page: 1, sort: "id", order: "asc" });
 });
 rule.addEventListener("submit", async (event) => {
   event.preventDefault();
