@@ -33,8 +33,6 @@ class ParsedMail:
     html: str
     bounce: Bounce | None
     automatic: bool = False  # auto-reply, list or bulk mail (RFC 3834, List-Id, Precedence)
-        False  # an auto-reply, a list's or a bulk mail (RFC 3834, List-Id, Precedence)
-    )
 
 
 def parse_mail(raw: bytes, internaldate: datetime | None) -> ParsedMail:
