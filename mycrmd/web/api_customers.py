@@ -1,7 +1,7 @@
 """Customers and the follow-up list: /api/customers…, /api/followup."""
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 
 from aiohttp import web
 
@@ -162,6 +162,9 @@ async def snooze_customer(request: web.Request) -> web.Response:
     until = _day(body.get("until")) if set(body) == {"until"} else None
     if until is None:
         message = Text('需要 {"until": "YYYY-MM-DD"}', 'expected {"until": "YYYY-MM-DD"}')
+        raise ApiError(400, "invalid_field", message, field="until")
+    if until.date() < date.today():  # a snooze that ended before it began hides nothing
+        message = Text("暂缓日期不能早于今天", "the day must be today or later")
         raise ApiError(400, "invalid_field", message, field="until")
     if not await customers.update(pool, customer_id, {"snoozed_until": until}):
         raise _missing()

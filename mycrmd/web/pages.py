@@ -76,7 +76,8 @@ def page_model(language: str) -> dict[str, Any]:
         ],
         "validity": {validity.name.lower(): int(validity) for validity in Validity},
         "key_columns": list(KEY_COLUMNS),
-        "default_columns": list(DEFAULT_COLUMNS),
+        # the follow-up grid's reasons are what it is for: shown there until a person chooses
+        "default_columns": [*DEFAULT_COLUMNS, *REASON_COLUMNS],
     }
 
 
