@@ -12,6 +12,7 @@ from mycrmd.store.history import record
 from mycrmd.store.pool import (
     Pool,
     Row,
+    arg_marks,
     conflict_pause,
     execute,
     fetch_all,
@@ -65,7 +66,7 @@ async def create(pool: Pool, values: Mapping[str, Any]) -> int:
         lambda: insert(
             pool,
             f"INSERT INTO customers ({', '.join(names)}) "  # noqa: S608 (checked names)
-            f"VALUES ({', '.join(['%s'] * len(names))})",
+            f"VALUES ({arg_marks(len(names))})",
             [values[name] for name in names],
         ),
     )

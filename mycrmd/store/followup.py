@@ -35,7 +35,7 @@ from mycrmd.store.customer_list import (
     page,
     where,
 )
-from mycrmd.store.pool import Pool, Row, fetch_all
+from mycrmd.store.pool import Pool, Row, arg_marks, fetch_all
 
 
 @dataclass(frozen=True)
@@ -132,7 +132,7 @@ async def due_page(
         ids = await _ids_by_reason(pool, reason_sort, query, found, args)
     if not ids:
         return []
-    placeholders = ", ".join(["%s"] * len(ids))
+    placeholders = arg_marks(len(ids))
     rows = await fetch_all(
         pool,
         f"SELECT {_SELECT}, "  # noqa: S608 (fixed columns)

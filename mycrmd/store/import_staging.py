@@ -18,7 +18,7 @@ from mycrmd.model.customer import BY_NAME, CSV_FIELDS
 from mycrmd.model.history import Source
 from mycrmd.safety.sanitize import clean_comment, comment_text
 from mycrmd.store.counts import totals
-from mycrmd.store.pool import Pool, Row, bulk_loading_connection
+from mycrmd.store.pool import Pool, Row, arg_marks, bulk_loading_connection
 
 # A staged row: (email, row number, then these columns); None where the cell was empty.
 STAGED_COLUMNS = tuple(name for name in CSV_FIELDS if name != "email")
@@ -58,7 +58,7 @@ SELECT email, row_no, {_NAMES} FROM import_batch ORDER BY row_no {_REPLACE_EARLI
 """  # noqa: S608 (column names from STAGED_COLUMNS)
 _STAGE_ROWS = f"""
 INSERT INTO import_rows (email, row_no, {_NAMES})
-VALUES ({", ".join(["%s"] * (2 + len(STAGED_COLUMNS)))}) {_REPLACE_EARLIER}
+VALUES ({arg_marks(2 + len(STAGED_COLUMNS))}) {_REPLACE_EARLIER}
 """  # noqa: S608 (column names from STAGED_COLUMNS)
 # An import is a person's word: a change of validity it makes goes into the history, where
 # it wins over older automatic evidence (store/validity.py).

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import aiomysql
 
 from mycrmd.model.folders import SKIP_REASONS, UidOutcome
-from mycrmd.store.pool import Pool, Row, fetch_all, transaction
+from mycrmd.store.pool import Pool, Row, arg_marks, fetch_all, transaction
 
 _CHUNK = 1000
 
@@ -70,7 +70,7 @@ async def save_ledger(
         )
         for start in range(0, len(gone), _CHUNK):
             chunk = gone[start : start + _CHUNK]
-            marks = ", ".join(["%s"] * len(chunk))
+            marks = arg_marks(len(chunk))
             await cur.execute(
                 "DELETE FROM mail_uids WHERE account = %s AND folder = %s "  # noqa: S608 (placeholders)
                 f"AND uid IN ({marks})",

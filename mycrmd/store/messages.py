@@ -11,7 +11,16 @@ from mycrmd.model.folders import UidOutcome
 from mycrmd.model.message import MessageType
 from mycrmd.store import search
 from mycrmd.store.mail_ledger import record_outcomes
-from mycrmd.store.pool import Pool, Row, execute, fetch_all, fetch_one, fetch_value, transaction
+from mycrmd.store.pool import (
+    Pool,
+    Row,
+    arg_marks,
+    execute,
+    fetch_all,
+    fetch_one,
+    fetch_value,
+    transaction,
+)
 from mycrmd.store.validity import mark_bounced, mark_received
 
 _RETENTION_BATCH = 1000
@@ -194,7 +203,7 @@ async def delete_older_than(pool: Pool, days: int) -> int:
         ids = [row["id"] for row in rows]
         if not ids:
             return deleted
-        marks = ", ".join(["%s"] * len(ids))
+        marks = arg_marks(len(ids))
         async with transaction(pool) as cur:
             await cur.execute(f"DELETE FROM msg_addrs WHERE msg_id IN ({marks})", ids)  # noqa: S608 (placeholders)
             await search.remove(cur, ids)
@@ -267,7 +276,7 @@ async def for_addresses(pool: Pool, addresses: Sequence[str], limit: int = 500) 
     one customer's or a whole company's history on its page."""
     if not addresses:
         return []
-    marks = ", ".join(["%s"] * len(addresses))
+    marks = arg_marks(len(addresses))
     found = await fetch_all(
         pool,
         f"SELECT {_LISTED} FROM messages m WHERE m.id IN ("  # noqa: S608 (fixed text)

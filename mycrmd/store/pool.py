@@ -154,6 +154,11 @@ async def close_pool(pool: Pool) -> None:
     await pool.wait_closed()
 
 
+def arg_marks(count: int) -> str:
+    """The placeholders of an IN list or a VALUES row of `count` arguments."""
+    return ", ".join(["%s"] * count)
+
+
 def quote_name(name: str) -> str:
     """An identifier for the few statements that cannot take one as a parameter."""
     return "`" + name.replace("`", "``") + "`"

@@ -17,7 +17,7 @@ import aiomysql
 
 from mycrmd.safety.text import html_to_text
 from mycrmd.store.customer_list import escape_like
-from mycrmd.store.pool import Pool, Row, connection, fetch_all, fetch_value
+from mycrmd.store.pool import Pool, Row, arg_marks, connection, fetch_all, fetch_value
 
 TABLE = "message_search"
 CAPPED_TOTAL = (
@@ -98,7 +98,7 @@ async def add(cur: aiomysql.Cursor, documents: list[tuple[int, datetime, str]]) 
 
 async def remove(cur: aiomysql.Cursor, ids: list[int]) -> None:
     if ids and await _has_table(cur):
-        marks = ", ".join(["%s"] * len(ids))
+        marks = arg_marks(len(ids))
         await cur.execute(f"DELETE FROM {TABLE} WHERE message_id IN ({marks})", ids)  # noqa: S608 (placeholders)
 
 
@@ -120,7 +120,7 @@ async def rebuild(cur: aiomysql.Cursor) -> int:
         if not batch:
             return done
         ids = [row[0] for row in batch]
-        marks = ", ".join(["%s"] * len(ids))
+        marks = arg_marks(len(ids))
         await cur.execute(
             f"SELECT msg_id, address FROM msg_addrs WHERE msg_id IN ({marks}) ORDER BY id",  # noqa: S608 (placeholders)
             ids,
@@ -230,7 +230,7 @@ async def _search_index_only(pool: Pool, query: SearchQuery) -> tuple[int, list[
     ids = [row["message_id"] for row in chosen]
     found: list[Row] = []
     if ids:
-        marks = ", ".join(["%s"] * len(ids))
+        marks = arg_marks(len(ids))
         found = await fetch_all(
             pool,
             "SELECT m.id, m.date, m.type, m.sender, m.subject, s.body FROM messages m "  # noqa: S608 (placeholders)
@@ -250,7 +250,7 @@ async def _add_addresses(pool: Pool, rows: list[Row]) -> None:
     if not rows:
         return
     by_id = {row["id"]: row for row in rows}
-    marks = ", ".join(["%s"] * len(by_id))
+    marks = arg_marks(len(by_id))
     for pair in await fetch_all(
         pool,
         f"SELECT msg_id, address FROM msg_addrs WHERE msg_id IN ({marks}) ORDER BY id",  # noqa: S608 (placeholders)

@@ -13,7 +13,7 @@ from mycrmd.model.history import PERSONAL, Source
 from mycrmd.model.message import MessageType
 from mycrmd.store.counts import totals
 from mycrmd.store.history import record
-from mycrmd.store.pool import Pool, Row, fetch_all, transaction
+from mycrmd.store.pool import Pool, Row, arg_marks, fetch_all, transaction
 
 _LOG_LENGTH = BY_NAME["last_checked_log"].length or 0
 _PERSONAL = tuple(source.value for source in PERSONAL)
@@ -93,7 +93,7 @@ async def _customers(cur: aiomysql.DictCursor, address: str) -> list[tuple[int, 
 async def _newer(
     cur: aiomysql.DictCursor, customer_id: int, when: datetime, sources: tuple[str, ...]
 ) -> bool:
-    marks = ", ".join(["%s"] * len(sources))
+    marks = arg_marks(len(sources))
     await cur.execute(
         f"SELECT COUNT(*) AS n FROM validity_history WHERE customer_id = %s AND field = 'valid' AND at > %s AND source IN ({marks})",  # noqa: S608, E501 (placeholders)
         (customer_id, when, *sources),
