@@ -48,4 +48,18 @@ def json_body(schema: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def add_endpoints(app: web.Application, endpoints: Iterable[Endpoint]) -> None:
     for endpoint in endpoints:
-        app.router.add_route(endpoint.method, endpoint.path, endpoint.handler)
+        app.router.add_route(endpoint.method, endpoint.path, _checking_query(endpoint))
+
+
+def _checking_query(endpoint: Endpoint) -> Handler:
+    """Every declared query parameter is checked before the handler runs, so a wrong value
+    is refused even where the handler's path does not use it."""
+    if not endpoint.query:
+        return endpoint.handler
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        for param in endpoint.query:
+            param.read(request)
+        return await endpoint.handler(request)
+
+    return handler
