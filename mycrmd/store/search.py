@@ -9,15 +9,22 @@ batch may leave index rows without a mail: every search joins `messages`, which 
 and `rebuild` drops them. Without Mroonga the search scans with LIKE, slower but the same
 words found."""
 
+import contextlib
+import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import aiomysql
+import pymysql
 
 from mycrmd.safety.text import html_to_text
 from mycrmd.store.customer_list import escape_like
 from mycrmd.store.pool import Pool, Row, arg_marks, connection, fetch_all, fetch_value
+
+log = logging.getLogger("mycrmd.search")
+_ENGINE_CANNOT_OPEN = 1016
 
 TABLE = "message_search"
 CAPPED_TOTAL = (
@@ -89,17 +96,32 @@ def document(subject: str, sender: str, addresses: list[str] | tuple[str, ...], 
 async def add(cur: aiomysql.Cursor, documents: list[tuple[int, datetime, str]]) -> None:
     """Index these (message_id, date, document) triples, when the index exists."""
     if documents and await _has_table(cur):
-        await cur.executemany(
-            f"INSERT INTO {TABLE} (message_id, date, body) VALUES (%s, %s, %s) "  # noqa: S608 (constant)
-            "ON DUPLICATE KEY UPDATE date = VALUES(date), body = VALUES(body)",
-            documents,
-        )
+        async with _index_may_fail():
+            await cur.executemany(
+                f"INSERT INTO {TABLE} (message_id, date, body) VALUES (%s, %s, %s) "  # noqa: S608 (constant)
+                "ON DUPLICATE KEY UPDATE date = VALUES(date), body = VALUES(body)",
+                documents,
+            )
 
 
 async def remove(cur: aiomysql.Cursor, ids: list[int]) -> None:
     if ids and await _has_table(cur):
         marks = arg_marks(len(ids))
-        await cur.execute(f"DELETE FROM {TABLE} WHERE message_id IN ({marks})", ids)  # noqa: S608 (placeholders)
+        async with _index_may_fail():
+            await cur.execute(f"DELETE FROM {TABLE} WHERE message_id IN ({marks})", ids)  # noqa: S608 (placeholders)
+
+
+@contextlib.asynccontextmanager
+async def _index_may_fail() -> AsyncIterator[None]:
+    """The index is derived from the stored mail: an index the engine cannot open (Mroonga
+    after a database crash: 1016) must not stop mail being stored or retired. The failed
+    statement alone is rolled back; `mycrmd reindex` makes the index whole again."""
+    try:
+        yield
+    except pymysql.err.OperationalError as exc:
+        if not exc.args or exc.args[0] != _ENGINE_CANNOT_OPEN:
+            raise
+        log.warning("search index not updated, run `mycrmd reindex`: %s", exc.args[1])
 
 
 async def rebuild(cur: aiomysql.Cursor) -> int:
